@@ -1,0 +1,3 @@
+"""tlgan-tui: edit GAN-generated faces along named feature axes."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from tlgan_tui.cli import main
+
+raise SystemExit(main())

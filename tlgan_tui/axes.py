@@ -1,0 +1,229 @@
+"""Feature axes: named unit directions in latent space, and how moves along them combine.
+
+An AxisSet belongs to one generator (its id and latent size are stored in the file and checked
+on load). A face is z0 plus offsets along axes. Locking follows TL-GAN / InterFaceGAN: every
+axis moves along its direction projected onto the orthogonal complement of the *other* locked
+axes, so no bar ever changes a locked attribute but its own; the result is put back on the
+sphere without touching its component in the locked span, so locked linear predictions hold
+exactly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from tlgan_tui.errors import AxisFileError, LockError, UnknownAxisError
+from tlgan_tui.fileio import atomic_write_bytes
+from tlgan_tui.latent import on_sphere
+
+FORMAT = "tlgan-axes/1"
+# A move is refused when less than this fraction of the axis is left once the locked axes are
+# projected out (the axis is then 99% a combination of them and its residual mostly noise).
+MIN_RESIDUAL = 0.15
+
+
+@dataclass(frozen=True)
+class AxisInfo:
+    """What is known about one axis besides its direction."""
+
+    name: str
+    unit: str = ""
+    """The attribute's own unit ("years", "P(male)"); empty for unsupervised axes."""
+    per_step: float | None = None
+    """Change of the attribute per unit step along the axis, measured on new faces."""
+    method: str = ""
+    """How the direction was found: sefa, ols-tanh, logistic, ols, svm, imported."""
+    quality: dict[str, float] = field(default_factory=dict)
+    """Fit quality, e.g. {"r2": 0.44, "stability": 0.98} or {"accuracy": 0.9}."""
+    description: str = ""
+
+    def format_value(self, offset: float) -> str:
+        """An offset as the attribute's own change where it is known ("+6.6 years")."""
+        if self.per_step is None or not self.unit:
+            return f"{offset:+.2f}"
+        digits = 2 if abs(self.per_step) < 1 else 1
+        return f"{offset * self.per_step:+.{digits}f} {self.unit}"
+
+
+class AxisSet:
+    def __init__(
+        self,
+        generator_id: str,
+        directions: np.ndarray,
+        info: Iterable[AxisInfo],
+        provenance: Mapping[str, object] | None = None,
+        path: str | None = None,
+    ):
+        directions = np.atleast_2d(np.asarray(directions, dtype=np.float64))
+        self.info = list(info)
+        if directions.shape[0] != len(self.info):
+            raise ValueError(f"{directions.shape[0]} directions but {len(self.info)} axis descriptions")
+        names = [axis.name for axis in self.info]
+        if len(set(names)) != len(names):
+            raise ValueError(f"axis names repeat: {names}")
+        norms = np.linalg.norm(directions, axis=1, keepdims=True)
+        if np.any(norms == 0):
+            raise ValueError("an axis direction is zero")
+        self.generator_id = generator_id
+        self.directions = directions / norms
+        self.provenance = dict(provenance or {})
+        self.path = path
+        self._index = {name: i for i, name in enumerate(names)}
+
+    @property
+    def latent_dim(self) -> int:
+        return self.directions.shape[1]
+
+    @property
+    def names(self) -> list[str]:
+        return [axis.name for axis in self.info]
+
+    def __len__(self) -> int:
+        return len(self.info)
+
+    @property
+    def sha256(self) -> str:
+        """Identifies the directions and names, so a recipe can tell if its axes changed."""
+        digest = hashlib.sha256(self.generator_id.encode())
+        digest.update("\0".join(self.names).encode())
+        digest.update(np.ascontiguousarray(self.directions).tobytes())
+        return digest.hexdigest()
+
+    def index(self, name: str) -> int:
+        try:
+            return self._index[name]
+        except KeyError:
+            raise UnknownAxisError(unknown_axis_message(name, self.names)) from None
+
+    def axis(self, name: str) -> AxisInfo:
+        return self.info[self.index(name)]
+
+    def direction(self, name: str) -> np.ndarray:
+        return self.directions[self.index(name)]
+
+    # -- locking -----------------------------------------------------------------------------
+
+    def locked_basis(self, locks: Iterable[str]) -> np.ndarray:
+        """An orthonormal basis (latent_dim x r) of the span of the locked axes."""
+        names = sorted(set(locks))
+        if not names:
+            return np.zeros((self.latent_dim, 0))
+        matrix = np.stack([self.direction(name) for name in names], axis=1)
+        # SVD rather than plain QR, so locking two almost parallel axes still gives a clean basis.
+        u, s, _ = np.linalg.svd(matrix, full_matrices=False)
+        return u[:, s > 1e-6 * s.max()]
+
+    def moving_direction(self, name: str, locks: Iterable[str]) -> np.ndarray:
+        """The unit direction a move along `name` takes while `locks` are held."""
+        others = sorted(set(locks) - {name})
+        direction = self.direction(name)
+        if not others:
+            return direction
+        basis = self.locked_basis(others)
+        residual = direction - basis @ (basis.T @ direction)
+        length = float(np.linalg.norm(residual))
+        if length < MIN_RESIDUAL:
+            share = np.sqrt(max(0.0, 1 - length**2)) * 100
+            raise LockError(
+                f"cannot move {name!r} while {', '.join(others)} {'is' if len(others) == 1 else 'are'} locked: "
+                f"{share:.0f}% of it lies along the locked {'axis' if len(others) == 1 else 'axes'}, "
+                "so nothing would be left to move; unlock one first"
+            )
+        return residual / length
+
+    def check(self, offsets: Mapping[str, float], locks: Iterable[str]) -> None:
+        """Refuse (with the reason) offsets and locks that cannot stand together."""
+        locks = set(locks)
+        for name in locks:
+            self.index(name)
+        for name, value in offsets.items():
+            if value:
+                self.moving_direction(name, locks)
+
+    def apply(self, z0: np.ndarray, offsets: Mapping[str, float], locks: Iterable[str] = ()) -> np.ndarray:
+        """The latent of base latent z0 moved by `offsets` with `locks` held, on the sphere."""
+        locks = set(locks)
+        z0 = np.asarray(z0, dtype=np.float64)
+        if z0.shape != (self.latent_dim,):
+            raise ValueError(f"latent of shape {z0.shape}, axes are for {self.latent_dim} dimensions")
+        z = z0.copy()
+        for name in locks:
+            self.index(name)
+        for name, value in offsets.items():
+            if value:
+                z += value * self.moving_direction(name, locks)
+        basis = self.locked_basis(locks)
+        if basis.shape[1] == 0:
+            return on_sphere(z)
+        locked_part = basis @ (basis.T @ z)
+        free_part = z - locked_part
+        room = self.latent_dim - float(locked_part @ locked_part)
+        free_norm = float(np.linalg.norm(free_part))
+        if room <= 0.01 * self.latent_dim or free_norm == 0:
+            raise LockError("the locked attributes are pushed so far that no face is left on the latent sphere; reset some offsets")
+        return locked_part + free_part * (np.sqrt(room) / free_norm)
+
+    # -- files ------------------------------------------------------------------------------
+
+    def check_generator(self, generator_id: str, latent_dim: int) -> None:
+        if self.generator_id != generator_id or self.latent_dim != latent_dim:
+            where = f"{self.path}" if self.path else "this axis set"
+            raise AxisFileError(
+                f"{where} holds axes for generator {self.generator_id!r} (latent size {self.latent_dim}), "
+                f"but the generator in use is {generator_id!r} (latent size {latent_dim})"
+            )
+
+    def save(self, path: str | Path) -> Path:
+        meta = {
+            "format": FORMAT,
+            "generator": self.generator_id,
+            "latent_dim": self.latent_dim,
+            "axes": [asdict(axis) for axis in self.info],
+            "provenance": self.provenance,
+        }
+        buffer = io.BytesIO()
+        np.savez(buffer, directions=self.directions, meta=np.array(json.dumps(meta, indent=1)))
+        return atomic_write_bytes(path, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "AxisSet":
+        path = Path(path)
+        if not path.is_file():
+            raise AxisFileError(f"axis file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                directions = np.array(data["directions"], dtype=np.float64)
+                meta = json.loads(str(data["meta"]))
+            if meta.get("format") != FORMAT:
+                raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
+            info = [AxisInfo(**axis) for axis in meta["axes"]]
+            axes = cls(meta["generator"], directions, info, meta.get("provenance"), str(path))
+        except AxisFileError:
+            raise
+        except Exception as error:  # any malformed content means the same thing to the user
+            raise AxisFileError(f"{path} is not a readable axis file ({type(error).__name__}: {error})") from None
+        if axes.latent_dim != meta["latent_dim"]:
+            raise AxisFileError(f"{path}: directions have {axes.latent_dim} dimensions, the file says {meta['latent_dim']}")
+        return axes
+
+    def merged(self, other: "AxisSet") -> "AxisSet":
+        """This set with other's axes added; an axis of the same name is replaced by other's."""
+        other.check_generator(self.generator_id, self.latent_dim)
+        keep = [i for i, axis in enumerate(self.info) if axis.name not in other._index]
+        directions = np.concatenate([self.directions[keep], other.directions])
+        info = [self.info[i] for i in keep] + other.info
+        return AxisSet(self.generator_id, directions, info, {**self.provenance, **other.provenance}, self.path)
+
+
+def unknown_axis_message(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else f"; known axes: {', '.join(known) or 'none'}"
+    return f"unknown axis {name!r}{hint}"

@@ -1,0 +1,62 @@
+"""The engine the editor, the CLI and the tests all drive: a generator and its axes."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.generators import Generator, load_generator
+from tlgan_tui.recipe import Recipe
+from tlgan_tui.sefa import sefa_axes
+from tlgan_tui.shipped import shipped_axes_path
+
+
+def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisSet:
+    """The axis file given, else the one shipped for this generator, else SeFa axes computed now."""
+    if path is None:
+        shipped = shipped_axes_path(generator.id)
+        if not shipped.is_file():
+            return sefa_axes(generator)
+        path = shipped
+    axes = AxisSet.load(path)
+    axes.check_generator(generator.id, generator.latent_dim)
+    return axes
+
+
+def random_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+@dataclass
+class Engine:
+    generator: Generator
+    axes: AxisSet
+
+    @classmethod
+    def open(
+        cls,
+        generator: str = "default",
+        weights: str | None = None,
+        device: str = "auto",
+        axes: str | Path | None = None,
+    ) -> "Engine":
+        model = load_generator(generator, weights, device)
+        return cls(model, load_axes_for(model, axes))
+
+    def new_recipe(self, seed: int | None = None) -> Recipe:
+        return Recipe(self.generator.id, seed=random_seed() if seed is None else seed, axes_sha256=self.axes.sha256)
+
+    def latents(self, recipes: Sequence[Recipe]) -> np.ndarray:
+        return np.stack([recipe.latent(self.axes) for recipe in recipes])
+
+    def render(self, recipe: Recipe, size: int | None = None) -> np.ndarray:
+        """One face as uint8 (H, W, 3): full resolution, or size x size."""
+        return self.generator.synthesize(recipe.latent(self.axes), size=size)[0]
+
+    def render_many(self, recipes: Sequence[Recipe], size: int | None = None, batch_size: int = 64) -> np.ndarray:
+        return self.generator.synthesize(self.latents(recipes), size=size, batch_size=batch_size)

@@ -1,0 +1,40 @@
+"""The project's own exceptions: each carries a message a user can act on.
+
+The CLI and the editor show `str(error)` as one line; tracebacks only with --debug.
+"""
+
+
+class TlganError(Exception):
+    """Base of every error a user is meant to read."""
+
+
+class CheckpointError(TlganError):
+    """A weights file is missing, corrupt, unsafe, or of another format than expected."""
+
+
+class AxisFileError(TlganError):
+    """An axis file is unreadable or belongs to another generator."""
+
+
+class UnknownAxisError(TlganError):
+    """An axis name the axis set does not have."""
+
+
+class LockError(TlganError):
+    """A move that locking makes impossible (the axis lies in the span of the locked ones)."""
+
+
+class RecipeError(TlganError):
+    """A recipe that is malformed or belongs to another generator or axis set."""
+
+
+class OutputError(TlganError):
+    """An output file or folder that cannot be written."""
+
+
+class DeviceError(TlganError):
+    """A device that was asked for but is not available."""
+
+
+class MissingExtraError(TlganError):
+    """A feature whose optional dependencies are not installed."""

@@ -1,0 +1,50 @@
+"""Writing files so that a reader never sees half of one: temp file in the same folder + rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from tlgan_tui.errors import OutputError
+
+
+def check_writable_folder(path: str | Path) -> Path:
+    """The folder a file will go to; refused now if it is missing or read-only."""
+    folder = Path(path).parent if not Path(path).is_dir() else Path(path)
+    folder = folder if str(folder) else Path(".")
+    if not folder.exists():
+        raise OutputError(f"output folder does not exist: {folder}")
+    if not folder.is_dir():
+        raise OutputError(f"not a folder: {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder is not writable: {folder}")
+    return folder
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write data to path atomically: the file is either absent, the old one, or complete."""
+    path = Path(path)
+    folder = check_writable_folder(path)
+    try:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
+    except OSError as error:
+        raise OutputError(f"cannot write in {folder}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))

@@ -1,0 +1,147 @@
+"""A face as data: which generator, which base latent, how far along which axes, what is locked.
+
+The latent a recipe stands for is a pure function of the recipe and its axis set, so a recipe
+saved beside a PNG reproduces that PNG's pixels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.errors import RecipeError
+from tlgan_tui.fileio import atomic_write_text
+from tlgan_tui.latent import on_sphere, seed_latent
+
+FORMAT = "tlgan-recipe/1"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    generator: str
+    seed: int | None = None
+    z: tuple[float, ...] | None = None
+    """An explicit base latent, for faces that come from no seed."""
+    offsets: dict[str, float] = field(default_factory=dict)
+    locks: frozenset[str] = frozenset()
+    axes_sha256: str | None = None
+    """The axis set the offsets refer to (AxisSet.sha256); None when there are no offsets."""
+
+    def __post_init__(self) -> None:
+        if (self.seed is None) == (self.z is None):
+            raise RecipeError("a recipe needs exactly one of a seed or an explicit latent z")
+        # Zero offsets are no offsets: dropping them keeps equal faces equal recipes.
+        object.__setattr__(self, "offsets", {k: float(v) for k, v in sorted(self.offsets.items()) if v})
+        object.__setattr__(self, "locks", frozenset(self.locks))
+
+    def base_latent(self, latent_dim: int) -> np.ndarray:
+        if self.z is not None:
+            if len(self.z) != latent_dim:
+                raise RecipeError(f"the recipe's latent has {len(self.z)} values, the generator takes {latent_dim}")
+            return on_sphere(np.asarray(self.z, dtype=np.float64))
+        return seed_latent(self.seed, latent_dim)
+
+    def latent(self, axes: AxisSet) -> np.ndarray:
+        """The latent this recipe stands for, on the sphere."""
+        if self.generator != axes.generator_id:
+            raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {axes.generator_id!r}")
+        if (self.offsets or self.locks) and self.axes_sha256 not in (None, axes.sha256):
+            where = axes.path or "the axis set in use"
+            raise RecipeError(f"the recipe was made with other axes than {where} (axis set fingerprint differs); load the axis file it was made with (--axes)")
+        return axes.apply(self.base_latent(axes.latent_dim), self.offsets, self.locks)
+
+    def with_offset(self, name: str, value: float, axes: AxisSet) -> "Recipe":
+        offsets = {**self.offsets, name: value}
+        axes.check(offsets, self.locks)
+        return replace(self, offsets=offsets, axes_sha256=axes.sha256)
+
+    def with_locks(self, locks: frozenset[str], axes: AxisSet) -> "Recipe":
+        axes.check(self.offsets, locks)
+        return replace(self, locks=frozenset(locks), axes_sha256=axes.sha256)
+
+    # -- JSON --------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "generator": self.generator,
+            "seed": self.seed,
+            "z": list(self.z) if self.z is not None else None,
+            "offsets": self.offsets,
+            "locks": sorted(self.locks),
+            "axes_sha256": self.axes_sha256,
+        }
+
+    def to_json(self, latent: np.ndarray | None = None) -> str:
+        data = self.to_dict()
+        if latent is not None:
+            # Not read back: the latent is recomputed. It is here for other tools.
+            data["latent"] = [round(float(v), 8) for v in latent]
+        return json.dumps(data, indent=1) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "recipe") -> "Recipe":
+        try:
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            if data.get("format") != FORMAT:
+                raise ValueError(f"format is {data.get('format')!r}, expected {FORMAT!r}")
+            seed = data.get("seed")
+            z = data.get("z")
+            if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+                raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+            if z is not None:
+                z = tuple(_number(v, "z") for v in z)
+            offsets = data.get("offsets") or {}
+            if not isinstance(offsets, dict):
+                raise ValueError("offsets must be an object of axis name -> number")
+            locks = data.get("locks") or []
+            if not isinstance(locks, list) or not all(isinstance(name, str) for name in locks):
+                raise ValueError("locks must be a list of axis names")
+            generator = data.get("generator")
+            if not isinstance(generator, str):
+                raise ValueError("generator must be a string")
+            return cls(
+                generator=generator,
+                seed=seed,
+                z=z,
+                offsets={str(k): _number(v, f"offset {k!r}") for k, v in offsets.items()},
+                locks=frozenset(locks),
+                axes_sha256=data.get("axes_sha256"),
+            )
+        except RecipeError as error:
+            raise RecipeError(f"{source}: {error}") from None
+        except (ValueError, TypeError) as error:
+            raise RecipeError(f"{source} is not a valid recipe: {error}") from None
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "recipe") -> "Recipe":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise RecipeError(f"{source} is not valid JSON ({error})") from None
+        return cls.from_dict(data, source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Recipe":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise RecipeError(f"cannot read recipe {path}: {getattr(error, 'strerror', None) or error}") from None
+        return cls.from_json(text, str(path))
+
+    def save(self, path: str | Path, latent: np.ndarray | None = None) -> Path:
+        return atomic_write_text(path, self.to_json(latent))
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    return float(value)

@@ -1,0 +1,34 @@
+"""SeFa: unsupervised axes in closed form from the generator's first layer.
+
+The first layer maps z linearly to activations A = W z. Directions n that change A most solve
+max |W n|² over unit n: the eigenvectors of WᵀW, sorted by eigenvalue (Shen & Zhou, 2021).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tlgan_tui.axes import AxisInfo, AxisSet
+from tlgan_tui.generators.base import Generator
+
+
+def sefa_axes(generator: Generator, count: int = 10) -> AxisSet:
+    weight = generator.first_layer_weight().double().numpy()
+    eigenvalues, eigenvectors = np.linalg.eigh(weight.T @ weight)
+    order = np.argsort(eigenvalues)[::-1][:count]
+    directions = eigenvectors[:, order].T
+    # An eigenvector's sign is arbitrary; fix it so the same weights always give the same axes.
+    signs = np.sign(directions[np.arange(len(order)), np.abs(directions).argmax(axis=1)])
+    directions = directions * signs[:, None]
+    share = eigenvalues[order] / eigenvalues.sum()
+    info = [
+        AxisInfo(
+            name=f"sefa-{rank}",
+            method="sefa",
+            quality={"eigenvalue_share": round(float(share[rank]), 4)},
+            description="unsupervised (SeFa)",
+        )
+        for rank in range(len(order))
+    ]
+    provenance = {"sefa": f"closed form from the first layer of {generator.id} ({generator.weights_path})"}
+    return AxisSet(generator.id, directions, info, provenance)
