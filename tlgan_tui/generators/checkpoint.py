@@ -7,6 +7,7 @@ tensors and containers is refused with a message that says so.
 from __future__ import annotations
 
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ def read_checkpoint(path: str | Path) -> Any:
         except (SafetensorError, OSError, ValueError) as error:
             raise CheckpointError(f"{path} is not a readable safetensors file ({error})") from None
     try:
-        return torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note on pickle protocols means nothing to a user
+            return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         raise CheckpointError(
             f"refusing {path}: it is a pickle that asks to run code or build objects beyond plain tensors "

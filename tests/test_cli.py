@@ -1,0 +1,133 @@
+"""The headless CLI as a user drives it: files written, faces printed, bad input refused."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tlgan_tui.cli import main
+
+
+def run(capsys, *argv):
+    code = main([*argv, "--device", "cpu"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def pixels(path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+def test_render_writes_a_64px_face_and_its_sidecar_reproduces_it(tmp_path, capsys):
+    face = tmp_path / "face.png"
+    code, out, _ = run(capsys, "render", "--seed", "3", "--set", "sefa-0=2", "-o", str(face))
+    assert code == 0 and "wrote" in out
+    image = Image.open(face)
+    assert image.size == (64, 64) and image.mode == "RGB"
+    sidecar = json.loads(face.with_suffix(".json").read_text())
+    assert sidecar["seed"] == 3 and sidecar["offsets"] == {"sefa-0": 2.0}
+    again = tmp_path / "again.png"
+    assert run(capsys, "render", "--recipe", str(face.with_suffix(".json")), "-o", str(again))[0] == 0
+    assert np.array_equal(pixels(face), pixels(again))
+
+
+def test_the_axis_move_changes_the_face(tmp_path, capsys):
+    run(capsys, "render", "--seed", "3", "-o", str(tmp_path / "plain.png"))
+    run(capsys, "render", "--seed", "3", "--set", "sefa-0=2", "-o", str(tmp_path / "moved.png"))
+    difference = np.abs(pixels(tmp_path / "plain.png").astype(int) - pixels(tmp_path / "moved.png").astype(int))
+    assert difference.mean() > 5
+
+
+def test_set_and_lock_on_top_of_a_recipe_keep_its_other_moves(tmp_path, capsys):
+    run(capsys, "render", "--seed", "5", "--set", "sefa-1=1", "-o", str(tmp_path / "a.png"))
+    run(capsys, "render", "--recipe", str(tmp_path / "a.json"), "--set", "sefa-2=-1", "--lock", "sefa-0", "-o", str(tmp_path / "b.png"))
+    recipe = json.loads((tmp_path / "b.json").read_text())
+    assert recipe["offsets"] == {"sefa-1": 1.0, "sefa-2": -1.0} and recipe["locks"] == ["sefa-0"]
+
+
+def test_show_prints_the_face_as_coloured_half_blocks(capsys):
+    code, out, _ = run(capsys, "show", "--seed", "3", "--width", "32")
+    lines = out.splitlines()
+    assert code == 0
+    assert len(lines) == 16 + 1  # 32 px tall in half blocks, then the caption
+    assert lines[0].count("▀") == 32 and "\x1b[38;2;" in lines[0]
+    assert "seed 3" in lines[-1]
+
+
+def test_axes_and_info_describe_the_model_in_use(capsys):
+    code, out, _ = run(capsys, "axes")
+    assert code == 0 and "sefa-0" in out and "eigenvalue_share" in out
+    code, out, _ = run(capsys, "info")
+    assert code == 0 and "64x64" in out and "dcgan-digiface64" in out and "cpu" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["render", "--seed", "1", "--set", "sefa0=1"], "unknown axis 'sefa0'; did you mean 'sefa-0'"),
+        (["render", "--seed", "1", "--set", "sefa-0=lots"], "'lots' is not a number"),
+        (["render", "--seed", "1", "--set", "sefa-0"], "--set expects AXIS=VALUE"),
+        (["render", "--seed", "1", "--lock", "gendr"], "unknown axis 'gendr'"),
+        (["render", "--seed", "x"], "invalid int value"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_code_2_and_writes_nothing(tmp_path, capsys, argv, message):
+    out_png = tmp_path / "out.png"
+    code, _, err = run(capsys, *argv, "-o", str(out_png))
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_output_folder_is_refused(tmp_path, capsys):
+    code, _, err = run(capsys, "render", "--seed", "1", "-o", str(tmp_path / "nope" / "face.png"))
+    assert code == 2 and "output folder does not exist" in err
+
+
+def test_an_unwritable_output_folder_is_refused(unwritable_dir, capsys):
+    code, _, err = run(capsys, "render", "--seed", "1", "-o", str(unwritable_dir / "face.png"))
+    assert code == 2 and str(unwritable_dir) in err and "Traceback" not in err
+
+
+def test_a_corrupt_recipe_is_refused(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "tlgan-recipe/1", "seed": ')
+    code, _, err = run(capsys, "render", "--recipe", str(bad), "-o", str(tmp_path / "x.png"))
+    assert code == 2 and "bad.json is not valid JSON" in err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_a_recipe_for_another_generator_is_refused(tmp_path, capsys):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"format": "tlgan-recipe/1", "generator": "pggan-celebahq1024", "seed": 1}))
+    code, _, err = run(capsys, "render", "--recipe", str(other), "-o", str(tmp_path / "x.png"))
+    assert code == 2 and "is for generator 'pggan-celebahq1024'" in err
+
+
+def test_an_axis_file_for_another_generator_is_refused(tmp_path, capsys):
+    from tests.test_axes import entangled_axes
+
+    path = entangled_axes().save(tmp_path / "axes.npz")
+    code, _, err = run(capsys, "axes", "--axes", str(path))
+    assert code == 2 and "holds axes for generator 'test-gen'" in err
+
+
+def test_debug_shows_the_traceback(capsys):
+    from tlgan_tui.errors import UnknownAxisError
+
+    with pytest.raises(UnknownAxisError):
+        main(["render", "--seed", "1", "--set", "nope=1", "-o", "x.png", "--device", "cpu", "--debug"])
+
+
+def test_the_console_script_and_python_m_both_run(tmp_path):
+    env = {**os.environ, "COLUMNS": "40", "LINES": "20"}
+    result = subprocess.run([sys.executable, "-m", "tlgan_tui", "info", "--device", "cpu"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0 and "dcgan-digiface64" in result.stdout
+    script = Path(sys.executable).with_name("tlgan")
+    result = subprocess.run([str(script), "render", "--seed", "1", "-o", str(tmp_path / "f.png")], capture_output=True, text=True)
+    assert result.returncode == 0 and (tmp_path / "f.png").is_file()

@@ -1,0 +1,52 @@
+"""A recipe is a face as data: it survives JSON and always means the same latent."""
+
+import numpy as np
+import pytest
+
+from tlgan_tui.errors import RecipeError
+from tlgan_tui.recipe import Recipe
+
+
+def test_json_round_trip_gives_the_same_recipe_and_latent(engine, tmp_path):
+    recipe = engine.new_recipe(11).with_offset("sefa-1", -1.5, engine.axes).with_locks(frozenset({"sefa-0"}), engine.axes)
+    path = recipe.save(tmp_path / "face.json")
+    loaded = Recipe.load(path)
+    assert loaded == recipe
+    np.testing.assert_array_equal(loaded.latent(engine.axes), recipe.latent(engine.axes))
+
+
+def test_an_explicit_latent_recipe_round_trips(engine):
+    z = tuple(engine.generator.sample(1, 4)[0])
+    recipe = Recipe(engine.generator.id, z=z, offsets={"sefa-0": 1.0}, axes_sha256=engine.axes.sha256)
+    assert Recipe.from_json(recipe.to_json()).latent(engine.axes) == pytest.approx(recipe.latent(engine.axes))
+
+
+def test_zero_offsets_are_the_same_face_as_no_offsets(engine):
+    assert engine.new_recipe(1).with_offset("sefa-0", 0.0, engine.axes).offsets == {}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"format": "tlgan-recipe/1", "generator": "dcgan-digiface64"}', "exactly one of a seed or an explicit latent"),
+        ('{"format": "something-else", "seed": 1}', "format is 'something-else'"),
+        ('{"format": "tlgan-recipe/1", "generator": "g", "seed": -4}', "seed must be a non-negative integer"),
+        ('{"format": "tlgan-recipe/1", "generator": "g", "seed": 1, "offsets": {"age": "old"}}', "offset 'age' must be a finite number"),
+        ('[1, 2]', "not a JSON object"),
+    ],
+)
+def test_malformed_recipes_are_refused_with_the_reason(text, message):
+    with pytest.raises(RecipeError, match=message):
+        Recipe.from_json(text, "face.json")
+
+
+def test_a_recipe_for_another_generator_is_refused(engine):
+    with pytest.raises(RecipeError, match="is for generator 'pggan-celebahq1024'"):
+        Recipe("pggan-celebahq1024", seed=1).latent(engine.axes)
+
+
+def test_a_recipe_made_with_other_axes_is_refused(engine):
+    recipe = Recipe(engine.generator.id, seed=1, offsets={"sefa-0": 1.0}, axes_sha256="0" * 64)
+    with pytest.raises(RecipeError, match="made with other axes"):
+        recipe.latent(engine.axes)
