@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from tlgan_tui.engine import Engine
+from tlgan_tui.errors import TlganError
 from tlgan_tui.fileio import atomic_write_bytes, check_writable_folder
 from tlgan_tui.recipe import Recipe
 
@@ -40,3 +46,79 @@ def save_face(engine: Engine, recipe: Recipe, png_path: str | Path) -> tuple[Pat
     latent = recipe.latent(engine.axes)
     image = engine.generator.synthesize(latent)[0]
     return write_face(png_path, image, recipe, latent)
+
+
+@dataclass
+class ExportReport:
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    """Already there from an earlier run (PNG and sidecar both present)."""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(which face, why) for faces that could not be rendered or written; the others go on."""
+    cancelled: bool = False
+
+
+def export_batch(
+    engine: Engine,
+    jobs: Sequence[tuple[Recipe, Path]],
+    batch_size: int = 16,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> ExportReport:
+    """Render (recipe, png path) jobs at full resolution in batches and write them.
+
+    The generator works on batch k+1 while a thread pool encodes and writes batch k. Faces whose
+    PNG and sidecar already exist are skipped, so a rerun finishes an interrupted export. A bad
+    recipe or an unwritable file is recorded in the report and the rest go on. `cancel` stops
+    between batches; files already begun are finished, so no partial file is left.
+    """
+    report = ExportReport()
+    todo: list[tuple[Recipe, Path, np.ndarray]] = []
+    for recipe, path in jobs:
+        path = Path(path)
+        if path.is_file() and sidecar_path(path).is_file():
+            report.skipped.append(path)
+            continue
+        try:
+            check_writable_folder(path)
+            todo.append((recipe, path, recipe.latent(engine.axes)))
+        except TlganError as error:
+            report.failed.append((str(path), str(error)))
+    total, done = len(todo), 0
+    if progress:
+        progress(0, total)
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        pending: list[tuple[Path, Future]] = []
+        for start in range(0, total, batch_size):
+            if cancel is not None and cancel.is_set():
+                report.cancelled = True
+                break
+            batch = todo[start : start + batch_size]
+            images = engine.generator.synthesize(np.stack([latent for _, _, latent in batch]), batch_size=batch_size)
+            pending += [(path, pool.submit(write_face, path, image, recipe, latent)) for (recipe, path, latent), image in zip(batch, images)]
+            # Collect what has finished so progress moves while the next batch renders.
+            still = []
+            for path, future in pending:
+                if future.done():
+                    done += 1
+                    _collect(report, path, future)
+                    if progress:
+                        progress(done, total)
+                else:
+                    still.append((path, future))
+            pending = still
+        for path, future in pending:
+            done += 1
+            _collect(report, path, future)
+            if progress:
+                progress(done, total)
+    return report
+
+
+def _collect(report: ExportReport, path: Path, future: Future) -> None:
+    try:
+        future.result()
+        report.written.append(path)
+    except TlganError as error:
+        report.failed.append((str(path), str(error)))
