@@ -73,8 +73,8 @@ class AxisSet:
         if np.any(norms == 0):
             raise ValueError("an axis direction is zero")
         self.generator_id = generator_id
-        # Rows already of unit length are kept bit for bit, so the fingerprint (sha256) of a
-        # set survives a save and load.
+        # Rows already of unit length are kept bit for bit, so the fingerprints of an axis
+        # survive a save and load.
         self.directions = np.where(np.abs(norms - 1) > 1e-9, directions / norms, directions)
         self.provenance = dict(provenance or {})
         self.path = path
@@ -91,13 +91,11 @@ class AxisSet:
     def __len__(self) -> int:
         return len(self.info)
 
-    @property
-    def sha256(self) -> str:
-        """Identifies the directions and names, so a recipe can tell if its axes changed."""
-        digest = hashlib.sha256(self.generator_id.encode())
-        digest.update("\0".join(self.names).encode())
-        digest.update(np.ascontiguousarray(self.directions).tobytes())
-        return digest.hexdigest()
+    def fingerprint(self, name: str) -> str:
+        """Identifies one axis's direction, so a recipe can tell if an axis it uses changed."""
+        digest = hashlib.sha256(f"{self.generator_id}\0{name}\0".encode())
+        digest.update(np.ascontiguousarray(self.direction(name)).tobytes())
+        return digest.hexdigest()[:16]
 
     def index(self, name: str) -> int:
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from dataclasses import replace
 from typing import Callable, Sequence
 
 from tlgan_tui.errors import TlganError
@@ -98,10 +97,7 @@ def face_recipe(engine, args: argparse.Namespace):
         return recipe
     for name in [*sets, *args.lock]:
         engine.axes.index(name)
-    offsets = {**recipe.offsets, **sets}
-    locks = recipe.locks | set(args.lock)
-    engine.axes.check(offsets, locks)
-    return replace(recipe, offsets=offsets, locks=frozenset(locks), axes_sha256=engine.axes.sha256)
+    return recipe.edited({**recipe.offsets, **sets}, recipe.locks | set(args.lock), engine.axes)
 
 
 def describe(engine, recipe) -> str:

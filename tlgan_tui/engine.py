@@ -49,7 +49,7 @@ class Engine:
         return cls(model, load_axes_for(model, axes))
 
     def new_recipe(self, seed: int | None = None) -> Recipe:
-        return Recipe(self.generator.id, seed=random_seed() if seed is None else seed, axes_sha256=self.axes.sha256)
+        return Recipe(self.generator.id, seed=random_seed() if seed is None else seed)
 
     def latents(self, recipes: Sequence[Recipe]) -> np.ndarray:
         return np.stack([recipe.latent(self.axes) for recipe in recipes])

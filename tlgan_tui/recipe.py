@@ -30,8 +30,9 @@ class Recipe:
     """An explicit base latent, for faces that come from no seed."""
     offsets: dict[str, float] = field(default_factory=dict)
     locks: frozenset[str] = frozenset()
-    axes_sha256: str | None = None
-    """The axis set the offsets refer to (AxisSet.sha256); None when there are no offsets."""
+    axes: dict[str, str] = field(default_factory=dict)
+    """Fingerprints (AxisSet.fingerprint) of the axes the offsets and locks refer to, so a
+    recipe is refused if one of them has changed, and survives axes being added or removed."""
 
     def __post_init__(self) -> None:
         if (self.seed is None) == (self.z is None):
@@ -39,6 +40,8 @@ class Recipe:
         # Zero offsets are no offsets: dropping them keeps equal faces equal recipes.
         object.__setattr__(self, "offsets", {k: float(v) for k, v in sorted(self.offsets.items()) if v})
         object.__setattr__(self, "locks", frozenset(self.locks))
+        used = set(self.offsets) | self.locks
+        object.__setattr__(self, "axes", {k: v for k, v in sorted(self.axes.items()) if k in used})
 
     def base_latent(self, latent_dim: int) -> np.ndarray:
         if self.z is not None:
@@ -51,19 +54,24 @@ class Recipe:
         """The latent this recipe stands for, on the sphere."""
         if self.generator != axes.generator_id:
             raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {axes.generator_id!r}")
-        if (self.offsets or self.locks) and self.axes_sha256 not in (None, axes.sha256):
-            where = axes.path or "the axis set in use"
-            raise RecipeError(f"the recipe was made with other axes than {where} (axis set fingerprint differs); load the axis file it was made with (--axes)")
+        for name, fingerprint in self.axes.items():
+            if fingerprint != axes.fingerprint(name):
+                where = axes.path or "the axis set in use"
+                raise RecipeError(f"axis {name!r} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
         return axes.apply(self.base_latent(axes.latent_dim), self.offsets, self.locks)
 
+    def edited(self, offsets: dict[str, float], locks: frozenset[str], axes: AxisSet) -> "Recipe":
+        """This face with other offsets and locks, checked against the axes (LockError says why not)."""
+        axes.check(offsets, locks)
+        used = {name for name, value in offsets.items() if value} | set(locks)
+        fingerprints = {**self.axes, **{name: axes.fingerprint(name) for name in used}}
+        return replace(self, offsets=offsets, locks=frozenset(locks), axes=fingerprints)
+
     def with_offset(self, name: str, value: float, axes: AxisSet) -> "Recipe":
-        offsets = {**self.offsets, name: value}
-        axes.check(offsets, self.locks)
-        return replace(self, offsets=offsets, axes_sha256=axes.sha256)
+        return self.edited({**self.offsets, name: value}, self.locks, axes)
 
     def with_locks(self, locks: frozenset[str], axes: AxisSet) -> "Recipe":
-        axes.check(self.offsets, locks)
-        return replace(self, locks=frozenset(locks), axes_sha256=axes.sha256)
+        return self.edited(self.offsets, locks, axes)
 
     # -- JSON --------------------------------------------------------------------------------
 
@@ -75,7 +83,7 @@ class Recipe:
             "z": list(self.z) if self.z is not None else None,
             "offsets": self.offsets,
             "locks": sorted(self.locks),
-            "axes_sha256": self.axes_sha256,
+            "axes": self.axes,
         }
 
     def to_json(self, latent: np.ndarray | None = None) -> str:
@@ -113,7 +121,7 @@ class Recipe:
                 z=z,
                 offsets={str(k): _number(v, f"offset {k!r}") for k, v in offsets.items()},
                 locks=frozenset(locks),
-                axes_sha256=data.get("axes_sha256"),
+                axes=_fingerprints(data.get("axes")),
             )
         except RecipeError as error:
             raise RecipeError(f"{source}: {error}") from None
@@ -145,3 +153,11 @@ def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     return float(value)
+
+
+def _fingerprints(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError("axes must be an object of axis name -> fingerprint")
+    return dict(value)
