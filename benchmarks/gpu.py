@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from tlgan_tui.engine import Engine, load_axes_for
+from tlgan_tui.errors import DeviceError
 from tlgan_tui.export import export_batch
 from tlgan_tui.generators import load_generator
 from tlgan_tui.generators.pggan import ProgressiveGenerator
@@ -111,7 +112,11 @@ def main() -> None:
         reference = None
         print("| precision | what | value |\n|---|---|---|")
         for precision in precisions:
-            rows, images = measure(weights, args.device, precision, reference, Path(folder))
+            try:
+                rows, images = measure(weights, args.device, precision, reference, Path(folder))
+            except DeviceError as error:  # e.g. bf16 on a GPU older than Ampere
+                print(f"| {precision} | not run | {error} |", flush=True)
+                continue
             reference = images if reference is None and precision == "fp32" else reference
             for what, value in rows[1:]:
                 print(f"| {rows[0][1]} | {what} | {value} |", flush=True)
