@@ -30,10 +30,16 @@ def add_model_options(parser: argparse.ArgumentParser, top_level: bool) -> None:
         return value if top_level else argparse.SUPPRESS
 
     group = parser.add_argument_group("model")
-    group.add_argument("--generator", default=default("default"), help="generator kind (default: the embedded DigiFace DCGAN)")
+    group.add_argument("--generator", default=default("default"), help="default (the embedded DigiFace DCGAN) or pggan (needs --weights)")
     group.add_argument("--weights", default=default(None), metavar="FILE", help="generator weights (safetensors or torch checkpoint)")
     group.add_argument("--axes", default=default(None), metavar="FILE", help="axis file (default: the one shipped for the generator)")
     group.add_argument("--device", default=default("auto"), help="auto (CUDA when available), cpu or cuda")
+    group.add_argument(
+        "--precision",
+        default=default("auto"),
+        choices=("auto", "fp32", "fp16", "bf16"),
+        help="arithmetic of the generator (default auto: fp16 on a GPU with tensor cores, else fp32)",
+    )
     group.add_argument("--debug", action="store_true", default=default(False), help="show tracebacks")
 
 
@@ -61,6 +67,7 @@ def build_parser() -> Parser:
 
     commands.add_parser("axes", help="list the axes of the model in use, with their fit quality")
     commands.add_parser("info", help="show the generator, resolution, device and axis file in use")
+    add_convert_parser(commands)
 
     for sub in commands.choices.values():
         add_model_options(sub, top_level=False)
@@ -70,7 +77,7 @@ def build_parser() -> Parser:
 def open_engine(args: argparse.Namespace):
     from tlgan_tui.engine import Engine
 
-    return Engine.open(args.generator, args.weights, args.device, args.axes)
+    return Engine.open(args.generator, args.weights, args.device, args.axes, args.precision)
 
 
 def parse_sets(items: Sequence[str]) -> dict[str, float]:
@@ -135,7 +142,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:
         columns, lines = shutil.get_terminal_size((80, 24))
         side = min(cells_for(columns, lines - 2), 2 * engine.generator.resolution)
-    image = engine.render(recipe, size=side)
+    image = engine.render_preview(recipe, side)
     # Truecolour unless asked otherwise: over SSH and in tmux COLORTERM is often missing, and
     # faces quantised to 256 colours posterise.
     console = Console(force_terminal=True, color_system="truecolor" if args.colors == "truecolor" else "256")
@@ -185,6 +192,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_convert_parser(commands: argparse._SubParsersAction) -> None:
+    convert = commands.add_parser("convert", help="write a pg-GAN checkpoint (any layout tlgan reads) as tlgan safetensors")
+    convert.add_argument("input", metavar="IN", help="a pg-GAN checkpoint: genforce/InterFaceGAN, genforce/SeFa, pytorch_GAN_zoo or tlgan")
+    convert.add_argument("output", metavar="OUT.safetensors", help="the file to write")
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from tlgan_tui.generators.pggan_formats import convert_checkpoint
+
+    if not args.output.endswith(".safetensors"):
+        raise UsageError(f"{args.output}: the output must be a .safetensors file")
+    checkpoint = convert_checkpoint(args.input, args.output)
+    size = checkpoint.resolution
+    print(f"wrote {args.output} ({checkpoint.generator_id}, {size}x{size}, from {checkpoint.source})")
+    return 0
+
+
 def cmd_default(args: argparse.Namespace) -> int:
     """`tlgan` alone: a face in the terminal (the editor replaces this)."""
     args.seed, args.recipe, args.set, args.lock, args.width, args.colors = None, None, [], [], None, "truecolor"
@@ -197,6 +221,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "show": cmd_show,
     "axes": cmd_axes,
     "info": cmd_info,
+    "convert": cmd_convert,
 }
 
 

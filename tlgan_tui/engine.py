@@ -44,8 +44,9 @@ class Engine:
         weights: str | None = None,
         device: str = "auto",
         axes: str | Path | None = None,
+        precision: str = "auto",
     ) -> "Engine":
-        model = load_generator(generator, weights, device)
+        model = load_generator(generator, weights, device, precision)
         return cls(model, load_axes_for(model, axes))
 
     def new_recipe(self, seed: int | None = None) -> Recipe:
@@ -57,6 +58,11 @@ class Engine:
     def render(self, recipe: Recipe, size: int | None = None) -> np.ndarray:
         """One face as uint8 (H, W, 3): full resolution, or size x size."""
         return self.generator.synthesize(recipe.latent(self.axes), size=size)[0]
+
+    def render_preview(self, recipe: Recipe, size: int) -> np.ndarray:
+        """One face as uint8 (size, size, 3) for the screen: a generator may draw it from a cheaper
+        draft (see Generator.preview); saving and export use `render` / `render_many`."""
+        return self.generator.preview(recipe.latent(self.axes), size)[0]
 
     def render_many(self, recipes: Sequence[Recipe], size: int | None = None, batch_size: int = 64) -> np.ndarray:
         return self.generator.synthesize(self.latents(recipes), size=size, batch_size=batch_size)

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from tlgan_tui.errors import TlganError
+from tlgan_tui.errors import CheckpointError, DeviceError, TlganError
 from tlgan_tui.generators.base import Generator, resolve_device
 
-KINDS = ("default", "dcgan")
+KINDS = ("default", "dcgan", "pggan")
 
 
-def load_generator(kind: str = "default", weights: str | None = None, device: str = "auto") -> Generator:
-    """The generator of a kind, on a device (`auto`, `cpu`, `cuda`)."""
+def load_generator(kind: str = "default", weights: str | None = None, device: str = "auto", precision: str = "auto") -> Generator:
+    """The generator of a kind, on a device (`auto`, `cpu`, `cuda`), in a precision (`auto`,
+    `fp32`, `fp16`, `bf16`; see generators.precision)."""
     torch_device = resolve_device(device)
     if kind in ("default", "dcgan"):
         from tlgan_tui.generators.dcgan import DCGANGenerator
 
-        return DCGANGenerator(weights, torch_device)
+        if precision not in ("auto", "fp32"):
+            raise DeviceError(f"--precision {precision}: the default generator runs in fp32 only (it takes 3 ms per face)")
+        try:
+            return DCGANGenerator(weights, torch_device)
+        except CheckpointError as error:
+            if weights is None:
+                raise
+            raise CheckpointError(f"{error} (for a pg-GAN checkpoint add --generator pggan)") from None
+    if kind == "pggan":
+        from tlgan_tui.generators.pggan import PGGANGenerator
+        from tlgan_tui.generators.pggan_formats import LAYOUTS_READ
+
+        if weights is None:
+            raise CheckpointError(f"--generator pggan needs --weights FILE: a pg-GAN checkpoint in one of these layouts: {LAYOUTS_READ}")
+        return PGGANGenerator(weights, torch_device, precision)
     raise TlganError(f"unknown generator {kind!r}; choose one of {', '.join(KINDS)}")
 
 

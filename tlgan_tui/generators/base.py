@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Callable
 
 import numpy as np
 import torch
@@ -56,13 +57,27 @@ class Generator(ABC):
         """n latents on the sphere, (n, latent_dim) float64; deterministic for a seed."""
         return sample_latents(n, seed, self.latent_dim)
 
-    @torch.inference_mode()
     def synthesize(self, z: np.ndarray, size: int | None = None, batch_size: int = 64) -> np.ndarray:
         """Images for latents z, as uint8 (N, H, W, 3).
 
         With `size`, the images are resized to size x size on the device before they are
         copied back, so a small preview of a large model never pays for a full-size transfer.
         """
+        return self._images(self.forward, z, size, batch_size)
+
+    def preview(self, z: np.ndarray, size: int) -> np.ndarray:
+        """Images for an on-screen preview at size x size, as uint8 (N, size, size, 3).
+
+        A generator may draw these from a cheaper draft of the image (pggan on a CPU does); the
+        default is `synthesize(z, size)`. Saving and export always use `synthesize`.
+        """
+        return self.synthesize(z, size=size)
+
+    @torch.inference_mode()
+    def _images(
+        self, forward: Callable[[torch.Tensor], torch.Tensor], z: np.ndarray, size: int | None, batch_size: int
+    ) -> np.ndarray:
+        """Run `forward` over z in batches; resize on the device; return uint8 NHWC."""
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1:
             z = z[None]
@@ -71,7 +86,7 @@ class Generator(ABC):
         out = []
         for start in range(0, len(z), batch_size):
             chunk = torch.from_numpy(z[start : start + batch_size]).to(self.device)
-            images = self.forward(chunk).float()
+            images = forward(chunk).float()
             if size is not None and size != images.shape[-1]:
                 images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             out.append(to_uint8(images).cpu().numpy())
