@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from tlgan_tui.errors import TlganError
 
@@ -68,6 +69,8 @@ def build_parser() -> Parser:
     commands.add_parser("axes", help="list the axes of the model in use, with their fit quality")
     commands.add_parser("info", help="show the generator, resolution, device and axis file in use")
     add_convert_parser(commands)
+    add_discover_parser(commands)
+    add_train_extractor_parser(commands)
 
     for sub in commands.choices.values():
         add_model_options(sub, top_level=False)
@@ -160,14 +163,31 @@ def cmd_axes(args: argparse.Namespace) -> int:
     axes = engine.axes
     source = axes.path or "computed now (SeFa; no axis file for this generator)"
     table = Table(title=f"{len(axes)} axes for {axes.generator_id} from {source}", title_justify="left", box=None)
-    for column in ("axis", "method", "per unit step", "fit quality", "description"):
-        table.add_column(column)
+    rows = []
     for axis in axes.info:
         step = axis.format_value(1.0) if axis.per_step is not None and axis.unit else ""
-        quality = "  ".join(f"{key} {value:.2f}" for key, value in axis.quality.items())
-        table.add_row(axis.name, axis.method, step, quality, axis.description)
-    Console(soft_wrap=True).print(table)
+        rows.append((axis.name, axis.method, step, format_quality(axis.quality), axis.description))
+    # Every column but the description keeps its full width; the description gets what is left.
+    console = Console(soft_wrap=True)
+    widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(("axis", "method", "per unit step", "fit quality"))]
+    for column, width in zip(("axis", "method", "per unit step", "fit quality"), widths):
+        table.add_column(column, no_wrap=True, width=width)
+    room = console.width - sum(width + 2 for width in widths) - 2
+    if room >= 12:
+        table.add_column("description", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in rows:
+        table.add_row(*(row if room >= 12 else row[:4]))
+    console.print(table)
+    if any(key in QUALITY_LABELS for axis in axes.info for key in axis.quality):
+        console.print("fit quality: acc / R² = held-out accuracy / R² of the fit; stab = cosine of the directions fitted on two halves of the faces", style="dim")
     return 0
+
+
+QUALITY_LABELS = {"accuracy": "acc", "r2": "R²", "stability": "stab"}
+
+
+def format_quality(quality: dict[str, float]) -> str:
+    return "  ".join(f"{QUALITY_LABELS.get(key, key)} {value:.2f}" for key, value in quality.items())
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -209,6 +229,124 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_discover_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("discover", help="find named axes: generate faces, label them with attribute predictors, fit")
+    parser.add_argument("--labelers", default=None, metavar="NAMES", help="comma-separated labelers, NAME or NAME:ARGUMENT (default: age-gender,emotion,face-mesh)")
+    parser.add_argument("--attributes", default=None, metavar="NAMES", help="fit only these attributes (comma-separated; default: all the labelers give)")
+    parser.add_argument("--samples", type=int, default=10_000, metavar="N", help="faces to label (default 10000; 1000 are too few for stable axes)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sampled latents (default 0)")
+    parser.add_argument("--batch-size", type=int, default=256, metavar="N", help="faces per labelled shard (default 256)")
+    parser.add_argument("--method", choices=("auto", "svm"), default="auto", help="auto: tanh-OLS, logistic or OLS by kind of score; svm: InterFaceGAN's linear SVM on the top/bottom 2%%")
+    parser.add_argument("--work", default=None, metavar="DIR", help="folder for the labelled shards (default: a cache folder per generator, labelers and seed)")
+    parser.add_argument("--out", metavar="FILE.npz", help="axis file to write; the axes found are merged into it (or into the axes in use)")
+    parser.add_argument("--list-labelers", action="store_true", help="list the installed labelers and their attributes, then stop")
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from tlgan_tui import labelers as registry
+    from tlgan_tui.axes import AxisSet
+    from tlgan_tui.discover import Settings, default_work_dir, discover, merge_into
+    from tlgan_tui.fileio import check_writable_folder
+
+    if args.list_labelers:
+        return list_labelers()
+    if not args.out:
+        raise UsageError("--out FILE.npz is required: the axis file to write")
+    if not args.out.endswith(".npz"):
+        raise UsageError(f"--out {args.out}: an axis file ends in .npz")
+    settings = Settings(samples=args.samples, seed=args.seed, shard_size=args.batch_size, method=args.method)
+    specs = split_names(args.labelers) or list(registry.DEFAULT)
+    out = Path(args.out)
+    check_writable_folder(out)
+    engine = open_engine(args)
+    base = AxisSet.load(out) if out.is_file() else engine.axes
+    base.check_generator(engine.generator.id, engine.generator.latent_dim)
+    labelers = registry.load_labelers(specs)
+    work = Path(args.work) if args.work else default_work_dir(engine.generator, labelers, settings)
+    stages = {"label": "labelling faces", "fit": "fitting axes", "units": "measuring units"}
+    start = time.perf_counter()
+    with progress_bars(stages.__getitem__) as progress:
+        try:
+            found = discover(engine.generator, labelers, settings, work, progress, only=split_names(args.attributes))
+        except KeyboardInterrupt:
+            print(f"tlgan: interrupted; the faces labelled so far are kept in {work}: run the same command to continue", file=sys.stderr)
+            return 130
+    axes = merge_into(found, base)
+    axes.save(out)
+    print(f"found {len(found)} axes from {settings.samples} faces in {time.perf_counter() - start:.0f} s (labels kept in {work})")
+    for axis in found.info:
+        print(f"  {axis.name:<14} {axis.method:<9} {axis.format_value(1.0):>18} per unit step   {format_quality(axis.quality)}")
+    print(f"wrote {out} ({len(axes)} axes: {', '.join(axes.names)})")
+    return 0
+
+
+def list_labelers() -> int:
+    from tlgan_tui import labelers as registry
+    from tlgan_tui.errors import TlganError
+
+    for name, target in sorted(registry.available().items()):
+        try:
+            attributes = ", ".join(f"{a.name} ({a.unit})" for a in registry.load_labeler(name).attributes)
+        except TlganError as error:
+            attributes = f"not usable here: {error}"
+        print(f"{name:<12} {target}\n{'':<12} {attributes}")
+    return 0
+
+
+def add_train_extractor_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("train-extractor", help="train the CelebA 40-attribute extractor, a labeler for discover")
+    parser.add_argument("--celeba", required=True, metavar="DIR", help="CelebA folder: img_align_celeba/, list_attr_celeba.txt, list_eval_partition.txt")
+    parser.add_argument("--out", default="celeba-extractor.safetensors", metavar="FILE", help="where to save it (default celeba-extractor.safetensors)")
+    parser.add_argument("--epochs", type=int, default=5, help="passes over the training split (default 5)")
+    parser.add_argument("--batch-size", type=int, default=64, metavar="N", help="images per step (default 64)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N training and N validation images (a quick try)")
+    parser.add_argument("--workers", type=int, default=2, metavar="N", help="processes decoding images (default 2; 0 = in the main process)")
+
+
+def cmd_train_extractor(args: argparse.Namespace) -> int:
+    from tlgan_tui.extractor import train_extractor
+    from tlgan_tui.generators import resolve_device
+
+    if not args.out.endswith(".safetensors"):
+        raise UsageError(f"--out {args.out}: the extractor is saved as a .safetensors file")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    device = resolve_device(args.device)
+    with progress_bars(str) as progress:
+        report = train_extractor(args.celeba, args.out, args.epochs, args.batch_size, args.limit, device, args.workers, progress=progress)
+    print(f"trained on {report.train_images} images, validated on {report.validation_images}: accuracy per attribute (always-the-common-answer in brackets)")
+    for name in report.attributes:
+        print(f"  {name:<22} {report.accuracy[name]:.3f}  ({report.baseline[name]:.3f})")
+    mean = sum(report.accuracy.values()) / len(report.accuracy)
+    print(f"mean accuracy {mean:.3f}; wrote {args.out}: use it with `tlgan discover --labelers celeba:{args.out}`")
+    return 0
+
+
+@contextlib.contextmanager
+def progress_bars(describe: Callable[[str], str]) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress(stage, done, total) callback that shows one bar with an ETA per stage, on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(describe(stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield progress
+
+
+def split_names(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
 def cmd_default(args: argparse.Namespace) -> int:
     """`tlgan` alone: a face in the terminal (the editor replaces this)."""
     args.seed, args.recipe, args.set, args.lock, args.width, args.colors = None, None, [], [], None, "truecolor"
@@ -222,6 +360,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "axes": cmd_axes,
     "info": cmd_info,
     "convert": cmd_convert,
+    "discover": cmd_discover,
+    "train-extractor": cmd_train_extractor,
 }
 
 

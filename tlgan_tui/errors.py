@@ -38,3 +38,15 @@ class DeviceError(TlganError):
 
 class MissingExtraError(TlganError):
     """A feature whose optional dependencies are not installed."""
+
+
+class LabelerError(TlganError):
+    """An attribute predictor that is unknown, cannot be loaded, or was given bad input."""
+
+
+class DiscoveryError(TlganError):
+    """A discovery run that cannot go on as asked (settings that clash with its saved work)."""
+
+
+class DatasetError(TlganError):
+    """A data set folder that is missing files or holds malformed ones."""

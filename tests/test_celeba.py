@@ -1,0 +1,93 @@
+"""The CelebA extractor as a user with CelebA meets it: the folder is read, a CNN learns the
+attributes that can be learnt, and the saved file then labels faces for discover."""
+
+import pickle
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.celeba_fixture import LEARNABLE, NAMES, make_celeba
+from tlgan_tui.celeba import face_crop, read_celeba
+from tlgan_tui.cli import main
+from tlgan_tui.errors import CheckpointError, DatasetError, LabelerError
+from tlgan_tui.labelers import load_labeler
+
+
+@pytest.fixture(scope="module")
+def celeba(tmp_path_factory):
+    root = tmp_path_factory.mktemp("celeba")
+    return root, make_celeba(root)
+
+
+def test_the_standard_layout_is_read_with_its_names_labels_and_splits(celeba):
+    root, labels = celeba
+    data = read_celeba(root)
+    assert data.attributes == NAMES and len(data.attributes) == 40
+    assert data.files[:2] == ["000001.jpg", "000002.jpg"]
+    np.testing.assert_array_equal(data.labels, labels)
+    paths, train_labels = data.subset("train")
+    assert len(paths) == 64 and paths[0] == root / "img_align_celeba" / "000001.jpg"
+    assert len(data.subset("validation")[0]) == 32 and len(data.subset("test")[0]) == 8
+    np.testing.assert_array_equal(train_labels, labels[:64])
+
+
+def test_the_face_crop_is_the_central_128_pixels_of_an_aligned_image(celeba):
+    root, _ = celeba
+    with Image.open(root / "img_align_celeba" / "000001.jpg") as image:
+        crop = face_crop(image)
+        assert crop.shape == (128, 128, 3)
+        np.testing.assert_array_equal(crop, np.asarray(image.convert("RGB"))[45:173, 25:153])
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda root: (root / "list_eval_partition.txt").unlink(), "list_eval_partition.txt is missing"),
+        (lambda root: _edit(root / "list_attr_celeba.txt", 0, "5"), "line 1 announces 5 images, the file lists 8"),
+        (lambda root: _edit(root / "list_attr_celeba.txt", 2, "000001.jpg 1 0"), "line 3: expected a file name and 40 values, got 3 fields"),
+        (lambda root: _edit(root / "list_attr_celeba.txt", 3, "000002.jpg " + " ".join(["0"] * 40)), "line 4: attribute values must be 1 or -1"),
+        (lambda root: _edit(root / "list_eval_partition.txt", 0, "000001.jpg train"), "line 1: expected 'FILE 0|1|2'"),
+    ],
+)
+def test_a_damaged_folder_is_refused_saying_what_is_wrong(tmp_path, damage, message):
+    make_celeba(tmp_path, train=4, validation=2, test=2)
+    damage(tmp_path)
+    with pytest.raises(DatasetError, match=message):
+        read_celeba(tmp_path)
+
+
+def _edit(path, line, text):
+    lines = path.read_text().splitlines()
+    lines[line] = text
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_training_learns_the_learnable_attribute_and_the_file_labels_faces(celeba, tmp_path, capsys):
+    root, _ = celeba
+    out = tmp_path / "extractor.safetensors"
+    argv = ["train-extractor", "--celeba", str(root), "--out", str(out), "--epochs", "6", "--batch-size", "8", "--workers", "0", "--device", "cpu"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    line = next(line for line in printed.splitlines() if line.strip().startswith(LEARNABLE))
+    accuracy, baseline = float(line.split()[1]), float(line.split()[2].strip("()"))
+    assert accuracy >= 0.9 > baseline + 0.2  # far above always giving the common answer
+    assert f"--labelers celeba:{out}" in printed
+
+    labeler = load_labeler(f"celeba:{out}")
+    assert len(labeler.attributes) == 40 and labeler.attributes[NAMES.index(LEARNABLE)].name == "eyeglasses"
+    data = read_celeba(root)
+    paths, val_labels = data.subset("validation")
+    crops = np.stack([face_crop(Image.open(path)) for path in paths])
+    p = labeler(crops)["eyeglasses"]
+    has = val_labels[:, NAMES.index(LEARNABLE)] == 1
+    assert p[has].min() > p[~has].max()
+
+
+def test_the_celeba_labeler_needs_a_file_and_refuses_a_pickle(tmp_path):
+    with pytest.raises(LabelerError, match="needs a trained extractor: --labelers celeba:FILE"):
+        load_labeler("celeba")
+    fake = tmp_path / "fake.safetensors"
+    fake.write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    with pytest.raises(CheckpointError, match="is not a CelebA extractor made by `tlgan train-extractor`"):
+        load_labeler(f"celeba:{fake}")
