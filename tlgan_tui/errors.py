@@ -38,3 +38,7 @@ class DeviceError(TlganError):
 
 class MissingExtraError(TlganError):
     """A feature whose optional dependencies are not installed."""
+
+
+class SessionError(TlganError):
+    """A session file that cannot be read, or that belongs to another generator."""

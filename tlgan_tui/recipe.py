@@ -145,3 +145,31 @@ def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     return float(value)
+
+
+class History:
+    """Undo and redo over a face's recipes. Past `limit` states the oldest are dropped, so a
+    long session keeps a bounded history (and a bounded session file)."""
+
+    def __init__(self, undo: list[Recipe] | None = None, redo: list[Recipe] | None = None, limit: int = 200):
+        self.limit = limit
+        self.undo_stack: list[Recipe] = list(undo or [])[-limit:]
+        self.redo_stack: list[Recipe] = list(redo or [])[-limit:]
+
+    def record(self, before: Recipe) -> None:
+        """`before` was just replaced by a new state: it becomes undoable and redo is forgotten."""
+        self.undo_stack.append(before)
+        del self.undo_stack[: -self.limit]
+        self.redo_stack.clear()
+
+    def undo(self, current: Recipe) -> Recipe | None:
+        if not self.undo_stack:
+            return None
+        self.redo_stack.append(current)
+        return self.undo_stack.pop()
+
+    def redo(self, current: Recipe) -> Recipe | None:
+        if not self.redo_stack:
+            return None
+        self.undo_stack.append(current)
+        return self.redo_stack.pop()
