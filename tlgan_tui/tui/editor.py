@@ -84,7 +84,7 @@ class EditorScreen(Screen):
         Binding("m", "mark", "Mark", id="face.mark", tooltip="Mark or unmark the face for batch export"),
         Binding("e", "export", "Export", id="export.marked", tooltip="Export every marked face at full resolution (press again to cancel)"),
         Binding("g", "gallery", "Gallery", id="gallery", tooltip="Pick from variations: the selected axis from -3 to +3, or random faces"),
-        Binding("question_mark", "help", "Help", id="help", tooltip="All keys"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="This help: every key"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (the session is kept)"),
     ]
 
