@@ -64,6 +64,7 @@ def shown_image(app: EditorApp) -> np.ndarray:
 def bar_row(app: EditorApp, axis: str) -> str:
     """The text of an axis's row in the bars, as on screen."""
     bars = app.editor.bars
+    bars._scroll_to_selected()
     return bars.render_line(1 + bars.axes.names.index(axis) - bars._top).text
 
 

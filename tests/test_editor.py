@@ -129,7 +129,7 @@ def test_save_writes_a_full_resolution_png_equal_to_tlgan_render_of_its_sidecar(
 def test_marked_faces_are_exported_at_full_resolution(engine, tmp_path):
     async def script(pilot):
         await pilot.press("m", "l", "m", "n", "m")
-        assert "3 marked" in str(pilot.app.editor.query_one("#status").render())
+        assert "3 marked" in pilot.app.editor.query_one("#status").text
         await pilot.press("e")
         await settle(pilot)
 
@@ -235,13 +235,10 @@ def test_the_command_palette_loads_a_recipe_file(engine, tmp_path):
 
 @pytest.mark.parametrize("answer", ["y", "n"])
 def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
-    saved = Session(engine.new_recipe(21), marks=[engine.new_recipe(22)])
+    saved = Session(engine.new_recipe(21), marks=[engine.new_recipe(22)], selected="sefa-2")
     saved.move("sefa-2", 2, engine.axes)
-
-    async def script(pilot):
-        pass
-
     app = make_app(engine, tmp_path, offer=(saved, engine.axes))
+    first_rows = []
 
     async def run():
         async with app.run_test(size=(120, 40)) as pilot:
@@ -249,13 +246,15 @@ def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
             assert isinstance(pilot.app.screen, RestoreScreen)
             await pilot.press(answer)
             await settle(pilot)
+            first_rows.append(app.editor.bars.render_lines(app.editor.bars.region.reset_offset)[1].text)
 
     import asyncio
 
     asyncio.run(run())
     app.writer.close()
+    assert first_rows[0].startswith("sefa-0")  # the bars start at the top, whatever is selected
     if answer == "y":
-        assert app.session.recipe.seed == 21 and len(app.session.marks) == 1
+        assert app.session.recipe.seed == 21 and len(app.session.marks) == 1 and app.session.selected == "sefa-2"
     else:
         assert app.session.recipe.seed == 3 and app.session.marks == []
     assert Session.load(tmp_path / "state" / "session.json").recipe == app.session.recipe

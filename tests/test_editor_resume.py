@@ -83,12 +83,14 @@ def test_the_editor_killed_with_sigkill_is_resumed_as_it_was(engine, tmp_path):
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             rows.update({axis: bar_row(app, axis) for axis in ("sefa-0", "sefa-1")})
+            rows["first row"] = app.editor.bars.render_line(1).text
             rows["preview"] = app.editor.preview.frame.recipe
             await pilot.press("u")  # the undo history came back too
             rows["undone"] = app.session.recipe.locks
 
     asyncio.run(run())
     app.writer.close()
+    assert rows["first row"].startswith("sefa-0")  # the bars start at the top, not at the selection
     assert "+1.00" in rows["sefa-0"] and "-0.50" in rows["sefa-1"] and "lock" in rows["sefa-1"]
     assert rows["preview"].offsets == {"sefa-0": 1.0, "sefa-1": -0.5} and rows["preview"].seed == 7
     assert rows["undone"] == frozenset() and app.session.step == 1.0 and len(app.session.marks) == 1

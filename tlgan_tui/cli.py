@@ -224,6 +224,7 @@ def cmd_editor(args: argparse.Namespace) -> int:
     keymap_ids = [binding.id for binding in EditorScreen.BINDINGS if binding.id]
     keymap = load_keymap(Path(args.keymap) if args.keymap else default_keymap_path(), keymap_ids, required=bool(args.keymap))
     engine = open_engine(args)
+    engine.generator.favour_latency()
     path = Path(args.session) if args.session else default_session_path()
     session = offer = None
     notes: list[str] = []

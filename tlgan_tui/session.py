@@ -145,6 +145,11 @@ class Session:
         self.selected = self.selected if self.selected in new.names else None
         self.axes_path = new_path
 
+    def copy(self) -> "Session":
+        """A copy that later edits do not touch (recipes are immutable, so lists are copied)."""
+        history = History(self.history.undo_stack, self.history.redo_stack, self.history.limit)
+        return replace(self, history=history, previous=list(self.previous), marks=list(self.marks))
+
     def describe(self) -> str:
         """One line a person recognises the session by."""
         recipe = self.recipe
@@ -260,17 +265,17 @@ def open_session(path: str | Path, engine: Engine) -> tuple[Session, AxisSet]:
 
 
 class SessionWriter:
-    """Saves a session after every change without making the caller wait: the state is
-    serialised at once and written atomically on a background thread; when changes come faster
-    than the disk, only the newest waiting state is written."""
+    """Saves a session after every change without making the caller wait: a copy of the state
+    is taken at once, then serialised and written atomically on a background thread; when
+    changes come faster than the disk, only the newest waiting state is written."""
 
     def __init__(self, path: str | Path, on_error: Callable[[TlganError], None] | None = None):
         self.path = Path(path)
         self._on_error = on_error
-        self._runner: LatestWins[str, Path] = LatestWins(self._write, self._done, name="session-writer")
+        self._runner: LatestWins[Session, Path] = LatestWins(self._write, self._done, name="session-writer")
 
     def save(self, session: Session) -> None:
-        self._runner.submit(session.to_json())
+        self._runner.submit(session.copy())
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         return self._runner.wait_idle(timeout)
@@ -278,14 +283,14 @@ class SessionWriter:
     def close(self) -> None:
         self._runner.close(drain=True, timeout=10.0)
 
-    def _write(self, text: str) -> Path:
+    def _write(self, session: Session) -> Path:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise SessionError(f"cannot create the session folder {self.path.parent}: {error.strerror or error}") from None
-        return atomic_write_text(self.path, text)
+        return atomic_write_text(self.path, session.to_json())
 
-    def _done(self, text: str, path: Path | None, error: Exception | None) -> None:
+    def _done(self, session: Session, path: Path | None, error: Exception | None) -> None:
         if error is None:
             return
         if not isinstance(error, TlganError):

@@ -45,11 +45,14 @@ def halfblock_lines(image: np.ndarray) -> list[list[Segment]]:
     rgb = image.astype(np.int64)
     packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
     keys = (packed[0::2] << 24) | packed[1::2]
+    width = keys.shape[1]
+    # A run of equal cells starts where a cell differs from the one before it. Plain Python
+    # ints (tolist) keep the per-segment loop cheap: it runs for every live preview frame.
+    starts = np.ones(keys.shape, dtype=bool)
+    starts[:, 1:] = keys[:, 1:] != keys[:, :-1]
     lines = []
-    for row in keys:
-        starts = np.flatnonzero(np.diff(row)) + 1
-        bounds = np.concatenate(([0], starts, [len(row)]))
-        lines.append(
-            [Segment(UPPER_HALF * int(end - start), _style(int(row[start]))) for start, end in zip(bounds[:-1], bounds[1:])]
-        )
+    for row, row_starts in zip(keys.tolist(), starts):
+        bounds = np.flatnonzero(row_starts).tolist()
+        bounds.append(width)
+        lines.append([Segment(UPPER_HALF * (end - start), _style(row[start])) for start, end in zip(bounds, bounds[1:])])
     return lines

@@ -45,7 +45,10 @@ class EditorApp(App[None]):
         """`session` is resumed at once (on the engine's axes); `offer` is a saved session and
         its axes, which the user is asked about; with neither, a new session starts on the face
         of `seed` (random without)."""
-        super().__init__()
+        # The app draws in truecolour only, so Textual's ANSI-to-truecolour filter has nothing
+        # to convert; it would still visit every cell of every preview frame (a third of the
+        # time a frame takes to draw), so it is switched off.
+        super().__init__(ansi_color=True)
         self.engine = engine
         self.session_path = Path(session_path)
         self.session = session

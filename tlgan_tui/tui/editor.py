@@ -31,7 +31,9 @@ from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session, SessionWriter
 from tlgan_tui.tui.graphics import Graphics
 from tlgan_tui.tui.widgets.axis_bars import AxisBars
-from tlgan_tui.tui.widgets.preview import FacePreview, Frame, frame_lines
+from rich.style import Style
+
+from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
 from tlgan_tui.tui.widgets.status import StatusLine
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
@@ -44,6 +46,10 @@ class PreviewRequest:
     recipe: Recipe
     axes: AxisSet
     side: int
+    size: tuple[int, int]
+    """The preview widget's size in cells, to lay the lines out for."""
+    style: Style
+    """The preview's background, for the padding around the face."""
 
 
 class FrameReady(Message):
@@ -115,7 +121,7 @@ class EditorScreen(Screen):
         with Horizontal(id="export-row"):
             yield Label("Exporting", id="export-label")
             yield ProgressBar(id="export-progress", show_eta=False)
-        yield StatusLine(id="status", markup=False)
+        yield StatusLine(id="status")
         yield Static(id="too-small")
         yield Footer()
 
@@ -157,18 +163,30 @@ class EditorScreen(Screen):
         return names.index(self.session.selected) if self.session.selected in names else 0
 
     def changed(self) -> None:
-        """The session changed: save it, redraw the bars, ask for a new preview."""
-        self.writer.save(self.session)
+        """The session changed: ask for a new preview, redraw the bars, save it."""
         self._show_state()
+        self.writer.save(self.session)
+
+    @property
+    def _widgets_gone(self) -> bool:
+        """Keys still queued while the app quits arrive after the widgets are gone."""
+        return not self.query("#axes")
 
     def _show_state(self) -> None:
+        if self._widgets_gone:
+            return
+        self.request_preview()  # first: the render thread starts while the rest is drawn
         self.bars.show(self.session.recipe, self.selected_index, self.engine.axes)
-        self.query_one("#axes-panel").border_title = f"axes · step {self.session.step:g}"
         recipe = self.session.recipe
         title = f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent"
-        self.query_one("#preview-panel").border_title = title + (" · marked" if self.session.is_marked else "")
+        self._set_title("#axes-panel", f"axes · step {self.session.step:g}")
+        self._set_title("#preview-panel", title + (" · marked" if self.session.is_marked else ""))
         self._show_status()
-        self.request_preview()
+
+    def _set_title(self, selector: str, title: str) -> None:
+        panel = self.query_one(selector)
+        if panel.border_title != title:  # a new title redraws the whole panel
+            panel.border_title = title
 
     def _show_status(self, render_ms: float | None = None) -> None:
         generator = self.engine.generator
@@ -195,7 +213,9 @@ class EditorScreen(Screen):
     def request_preview(self) -> None:
         if self._renderer is None or self._side < 2:
             return
-        self._renderer.submit(PreviewRequest(self.session.recipe, self.engine.axes, self._side))
+        preview = self.preview
+        size = (preview.size.width, preview.size.height)
+        self._renderer.submit(PreviewRequest(self.session.recipe, self.engine.axes, self._side, size, preview.rich_style))
 
     @property
     def preview_is_current(self) -> bool:
@@ -211,13 +231,15 @@ class EditorScreen(Screen):
         """On the render thread: the latent, one forward pass resized on the device, the cells."""
         start = time.perf_counter()
         image = self.engine.generator.synthesize(request.recipe.latent(request.axes), size=request.side)[0]
-        lines = frame_lines(image) if self.graphics.mode == "halfblock" else []
-        return Frame(request.recipe, request.side, image, lines, (time.perf_counter() - start) * 1000)
+        lines = layout_lines(image, *request.size, request.style) if self.graphics.mode == "halfblock" else []
+        return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000)
 
     def _deliver_frame(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
         self.post_message(FrameReady(frame, error))  # thread-safe, and never waits on the UI
 
     def on_frame_ready(self, message: FrameReady) -> None:
+        if self._widgets_gone:
+            return
         if message.error is not None:
             self.notify(str(message.error), title="Cannot draw this face", severity="error")
             return
@@ -236,7 +258,7 @@ class EditorScreen(Screen):
 
     def action_select(self, delta: int) -> None:
         names = self.engine.axes.names
-        if names:
+        if names and not self._widgets_gone:
             self.session.selected = names[(self.selected_index + delta) % len(names)]
             self.writer.save(self.session)
             self.bars.show(self.session.recipe, self.selected_index)

@@ -3,6 +3,7 @@ selected axis swept from -3 to +3 (the rest of the face as it is), or random new
 
 from __future__ import annotations
 
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
@@ -13,7 +14,7 @@ from textual.worker import Worker, WorkerState
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.tui.widgets.preview import FacePreview, Frame, frame_lines
+from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
 
 SWEEP = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 RANDOM_FACES = 8
@@ -99,11 +100,13 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
             self._render_tiles()
 
     def _render_tiles(self) -> None:
-        side = self.query_one("#thumb-0", FacePreview).side
+        thumb = self.query_one("#thumb-0", FacePreview)
+        side, size, style = thumb.side, (thumb.size.width, thumb.size.height), thumb.rich_style
         if side >= 2:
-            self.run_worker(lambda: self._render_choices(list(self.choices), side), name="gallery", thread=True, exclusive=True, exit_on_error=False)
+            work = lambda: self._render_choices(list(self.choices), side, size, style)  # noqa: E731
+            self.run_worker(work, name="gallery", thread=True, exclusive=True, exit_on_error=False)
 
-    def _render_choices(self, choices: list[Recipe | None], side: int) -> list[Frame | None]:
+    def _render_choices(self, choices: list[Recipe | None], side: int, size: tuple[int, int], style: Style) -> list[Frame | None]:
         recipes = [recipe for recipe in choices if recipe is not None]
         images = iter(self.engine.render_many(recipes, size=side) if recipes else [])
         frames = []
@@ -112,7 +115,7 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
                 frames.append(None)
             else:
                 image = next(images)
-                frames.append(Frame(recipe, side, image, frame_lines(image), 0.0))
+                frames.append(Frame(recipe, side, image, layout_lines(image, *size, style), size, 0.0))
         return frames
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

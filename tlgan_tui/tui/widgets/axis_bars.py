@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -48,6 +49,18 @@ class AxisBars(Widget):
         self.locks: frozenset[str] = frozenset()
         self.selected = 0
         self._top = 0
+        self._styles: dict[str, Style] = {}
+
+    def _style(self, name: str) -> Style:
+        """A component style, looked up once per theme (the lookup is slow, rows are redrawn often)."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"axis-bars--{name}")
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
 
     def show(self, recipe: Recipe, selected: int, axes: AxisSet | None = None) -> None:
         if axes is not None:
@@ -55,11 +68,11 @@ class AxisBars(Widget):
         self.offsets = dict(recipe.offsets)
         self.locks = recipe.locks
         self.selected = selected
-        self._scroll_to_selected()
         self.refresh()
 
-    def on_resize(self) -> None:
-        self._scroll_to_selected()
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._scroll_to_selected()  # here, where the size is known for sure
+        return super().render_lines(crop)
 
     def _scroll_to_selected(self) -> None:
         rows = max(1, self.size.height - 1)
@@ -87,7 +100,7 @@ class AxisBars(Widget):
         return name_width, bar_width - (1 - bar_width % 2), value_width  # odd: 0 gets a centre cell
 
     def _header(self, width: int, base: Style) -> Strip:
-        style = base + self.get_component_rich_style("axis-bars--header")
+        style = base + self._style("header")
         name_width, bar_width, value_width = self._columns(width)
         left, right = f"-{SPAN:g}", f"+{SPAN:g}"
         scale = f"{left}{'0':^{bar_width - len(left) - len(right)}}{right}"
@@ -97,17 +110,17 @@ class AxisBars(Widget):
     def _row(self, index: int, width: int, base: Style) -> Strip:
         info = self.axes.info[index]
         value = self.offsets.get(info.name, 0.0)
-        row = base + self.get_component_rich_style("axis-bars--selected") if index == self.selected else base
-        fill = row + self.get_component_rich_style("axis-bars--fill")
-        track = row + self.get_component_rich_style("axis-bars--track")
-        centre_style = row + self.get_component_rich_style("axis-bars--centre")
+        row = base + self._style("selected") if index == self.selected else base
+        fill = row + self._style("fill")
+        track = row + self._style("track")
+        centre_style = row + self._style("centre")
         name_width, bar_width, value_width = self._columns(width)
         name = info.name if len(info.name) <= name_width else info.name[: name_width - 1] + "…"
         segments = [Segment(f"{name:<{name_width}} ", row)]
         segments += _bar(value, bar_width, fill, track, centre_style)
         segments.append(Segment(f" {info.format_value(value):>{value_width}} ", row))
         if info.name in self.locks:
-            segments.append(Segment(" lock ", row + self.get_component_rich_style("axis-bars--lock")))
+            segments.append(Segment(" lock ", row + self._style("lock")))
         else:
             segments.append(Segment(" " * LOCK_WIDTH, row))
         return Strip(segments).crop_extend(0, width, row)

@@ -1,8 +1,8 @@
 """The face preview: a line-API widget that draws a rendered face as half-block cells.
 
-A frame's lines are built once (on the render thread, with cached styles and merged runs, see
-tlgan_tui/terminal.py), then each refresh only hands out prepared strips, which is what keeps a
-held-down key showing live frames.
+A frame's lines are built whole on the render thread, with cached styles and merged runs (see
+tlgan_tui/terminal.py) and already centred in the widget's size, so the UI thread only hands
+out prepared strips: that is what keeps a held-down key showing live frames.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rich.segment import Segment
+from rich.style import Style
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -28,12 +29,25 @@ class Frame:
     """The size in pixels it was rendered at (side x side)."""
     image: np.ndarray
     lines: list[Strip]
+    """The widget's lines, laid out for `size` (empty where the preview draws otherwise)."""
+    size: tuple[int, int]
     render_ms: float
 
 
-def frame_lines(image: np.ndarray) -> list[Strip]:
-    width = image.shape[1]
-    return [Strip(segments, width) for segments in halfblock_lines(image)]
+def layout_lines(image: np.ndarray, width: int, height: int, style: Style) -> list[Strip]:
+    """The image as half-block lines centred in width x height cells, padded with `style`."""
+    rows = halfblock_lines(image)[:height]
+    image_width = image.shape[1]
+    left = max(0, (width - image_width) // 2)
+    right = max(0, width - left - image_width)
+    top = max(0, (height - len(rows)) // 2)
+    blank = Strip([Segment(" " * width, style)], width)
+    pad_left, pad_right = Segment(" " * left, style), Segment(" " * right, style)
+    body = []
+    for segments in rows:
+        strip = Strip([pad_left, *segments, pad_right], left + image_width + right)
+        body.append(strip if image_width <= width else strip.crop(0, width))
+    return [blank] * top + body + [blank] * (height - top - len(body))
 
 
 class FacePreview(Widget):
@@ -75,21 +89,16 @@ class FacePreview(Widget):
 
     def render_line(self, y: int) -> Strip:
         if self._strips is None:
-            self._strips = self._layout()
+            self._strips = self._lines_for_size()
         if y < len(self._strips):
             return self._strips[y]
         return Strip.blank(self.size.width, self.rich_style)
 
-    def _layout(self) -> list[Strip]:
-        """The frame centred in the widget (cropped while a frame for the new size is on its way)."""
+    def _lines_for_size(self) -> list[Strip]:
         width, height = self.size
-        style = self.rich_style
-        blank = Strip.blank(width, style)
-        lines = self.frame.lines[:height] if self.frame is not None else []
-        if not lines:
-            return [blank] * height
-        top = (height - len(lines)) // 2
-        left = max(0, (width - lines[0].cell_length) // 2)
-        pad = Segment(" " * left, style)
-        body = [Strip([pad, *line], left + line.cell_length).crop_extend(0, width, style) for line in lines]
-        return [blank] * top + body + [blank] * (height - top - len(body))
+        if self.frame is None:
+            return []
+        if self.frame.size == (width, height):
+            return self.frame.lines
+        # Resized since the frame was made: lay it out again until a frame for the new size comes.
+        return layout_lines(self.frame.image, width, height, self.rich_style)
