@@ -258,3 +258,23 @@ def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
     else:
         assert app.session.recipe.seed == 3 and app.session.marks == []
     assert Session.load(tmp_path / "state" / "session.json").recipe == app.session.recipe
+
+
+def test_sixel_previews_show_the_face_as_an_image(engine, tmp_path):
+    pytest.importorskip("textual_image")
+    from tlgan_tui.tui.graphics import Graphics
+    from tlgan_tui.tui.widgets.image_preview import ImagePreview
+
+    seen = {}
+
+    async def script(pilot):
+        preview = pilot.app.editor.preview
+        seen["widget"], seen["image"] = preview, preview._image.image
+        await pilot.press("l")
+        await settle(pilot)
+        seen["moved"] = preview._image.image
+
+    drive(make_app(engine, tmp_path, graphics=Graphics("sixel")), script)
+    assert isinstance(seen["widget"], ImagePreview)
+    assert seen["image"].size == seen["moved"].size and seen["image"].size[0] > 64
+    assert seen["image"].tobytes() != seen["moved"].tobytes()

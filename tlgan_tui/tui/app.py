@@ -70,7 +70,7 @@ class EditorApp(App[None]):
         if self.graphics.note:
             self.notify(self.graphics.note, severity="warning", timeout=8)
         if self.offer is not None:
-            self.push_screen(RestoreScreen(str(self.session_path), self.offer[0].describe()), self._begin)
+            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe()), self._begin)
         else:
             self._begin(False)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -25,9 +27,9 @@ class RestoreScreen(ModalScreen[bool]):
     RestoreScreen Button { margin: 0 2; }
     """
 
-    def __init__(self, where: str, description: str) -> None:
+    def __init__(self, where: Path, description: str) -> None:
         super().__init__()
-        self.where = where
+        self.where = _short(where)
         self.description = description
 
     def compose(self) -> ComposeResult:
@@ -43,3 +45,11 @@ class RestoreScreen(ModalScreen[bool]):
 
     def action_answer(self, resume: bool) -> None:
         self.dismiss(resume)
+
+
+def _short(path: Path) -> str:
+    """The path with the home folder written as ~."""
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except ValueError:
+        return str(path)
