@@ -29,9 +29,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tlgan_tui.tui.colors import configure_colors  # noqa: E402
+from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_garbage_collector  # noqa: E402
 
 configure_colors("truecolor")  # as `tlgan` does, before Textual is imported
+configure_frame_rate()
 
 from textual import events  # noqa: E402
 from textual._compositor import CompositorUpdate  # noqa: E402
@@ -69,7 +70,30 @@ class Probe:
         self.painted: dict[object, float] = {}
         self.frames_painted = 0
         self.bytes_written: list[int] = []
+        self.paint_cpu: list[float] = []
+        self.render_cpu: list[float] = []
         self._unpainted: list[object] = []
+        self._painting_frame = False
+        editor = app.editor
+        refresh = editor._compositor_refresh
+
+        def timed_refresh():
+            start = time.thread_time()
+            self._painting_frame = False
+            refresh()
+            if self._painting_frame:
+                self.paint_cpu.append(time.thread_time() - start)
+
+        editor._compositor_refresh = timed_refresh
+        work = editor._renderer._work
+
+        def timed_work(request):
+            start = time.thread_time()
+            frame = work(request)
+            self.render_cpu.append(time.thread_time() - start)
+            return frame
+
+        editor._renderer._work = timed_work
         preview = app.editor.preview
         show = preview.show
 
@@ -87,6 +111,7 @@ class Probe:
             else:
                 return
             if self._unpainted:
+                self._painting_frame = True
                 now = time.perf_counter()
                 for recipe in self._unpainted:
                     self.painted.setdefault(_key(recipe), now)
@@ -148,6 +173,8 @@ async def latency(app: EditorApp, presses: int) -> dict[str, float]:
         "bars_p50": _ms(np.percentile(to_bars, 50)),
         "bars_p95": _ms(np.percentile(to_bars, 95)),
         "bytes_per_frame": float(statistics.median(probe.bytes_written)),
+        "paint_cpu": _ms(statistics.median(probe.paint_cpu)),
+        "render_cpu": _ms(statistics.median(probe.render_cpu)),
     }
 
 
@@ -217,6 +244,7 @@ def main() -> None:
     presses = 60 if args.quick else 300
     engine = Engine.open("default", device="cpu")
     engine.generator.favour_latency()  # as `tlgan` does for the editor
+    tune_garbage_collector()
 
     default = asyncio.run(run_app(engine, lambda app: latency(app, presses)))
     held30 = asyncio.run(run_app(engine, lambda app: held_key(app, 3.0, 30)))
@@ -245,6 +273,8 @@ def main() -> None:
     print(f"Memory (RSS): {mem['before']:.0f} MiB before, {mem['after']:.0f} MiB after {memory_presses:,} key presses "
           f"(after each quarter: {checkpoints} MiB); session file {mem['session_kib']:.0f} KiB.")
     print(f"Screen update holding a new 92x92 frame: {default['bytes_per_frame'] / 1024:.0f} KiB of terminal output (median).")
+    print(f"CPU time per frame (medians, thread time, so load on other cores does not count): render thread "
+          f"{default['render_cpu']:.1f} ms (latent, forward pass, half-block lines), UI thread painting it {default['paint_cpu']:.1f} ms.")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tlgan_tui.tui.colors import configure_colors  # noqa: E402
+from tlgan_tui.tui.environment import configure_colors  # noqa: E402
 
 configure_colors("truecolor")
 

@@ -3,7 +3,7 @@
 import json
 
 from tlgan_tui.cli import main
-from tlgan_tui.tui.colors import configure_colors
+from tlgan_tui.tui.environment import configure_colors
 from tlgan_tui.tui.graphics import choose_graphics
 
 

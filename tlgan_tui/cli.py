@@ -208,12 +208,13 @@ def add_editor_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_editor(args: argparse.Namespace) -> int:
     """`tlgan` alone: the editor."""
-    from tlgan_tui.tui.colors import configure_colors
+    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_garbage_collector
     from tlgan_tui.tui.graphics import choose_graphics
 
-    # Both before Textual is imported: it reads the colour depth then, and textual-image can
-    # only ask the terminal about graphics before Textual takes it over.
+    # All before Textual is imported: it reads the colour depth and frame rate then, and
+    # textual-image can only ask the terminal about graphics before Textual takes it over.
     configure_colors(args.editor_colors)
+    configure_frame_rate()
     graphics = choose_graphics(args.graphics)
 
     from tlgan_tui.errors import SessionError
@@ -246,6 +247,7 @@ def cmd_editor(args: argparse.Namespace) -> int:
         engine, session_path=path, session=session, offer=offer, out=args.editor_out,
         graphics=graphics, seed=args.editor_seed, keymap=keymap, notes=tuple(notes),
     )
+    tune_garbage_collector()
     app.run()
     app.writer.close()
     if app.session is not None:

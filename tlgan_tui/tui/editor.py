@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from rich.style import Style
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,8 +32,6 @@ from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session, SessionWriter
 from tlgan_tui.tui.graphics import Graphics
 from tlgan_tui.tui.widgets.axis_bars import AxisBars
-from rich.style import Style
-
 from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
 from tlgan_tui.tui.widgets.status import StatusLine
 
