@@ -75,3 +75,12 @@ def parallel_axes(engine: Engine) -> AxisSet:
     noise = rng.standard_normal(a.shape)
     b = a + 0.05 * noise / np.linalg.norm(noise)
     return AxisSet(engine.generator.id, np.stack([a, b / np.linalg.norm(b)]), [AxisInfo("a", method="test"), AxisInfo("b", method="test")])
+
+
+def send_keys(app: EditorApp, *keys: str) -> None:
+    """Keys as the terminal driver hands them over, without Pilot's wait for the app to be idle
+    between them (which would wait for a running export to finish)."""
+    from textual import events
+
+    for key in keys:
+        app._driver.send_message(events.Key(key, key if len(key) == 1 else None))

@@ -1,12 +1,13 @@
 """The editor as a person drives it with the keyboard (Textual's Pilot, headless)."""
 
+import asyncio
 import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.editor_support import bar_row, drive, make_app, notices, parallel_axes, settle, shown_image
+from tests.editor_support import bar_row, drive, make_app, notices, parallel_axes, send_keys, settle, shown_image
 from tlgan_tui.cli import main
 from tlgan_tui.session import Session
 from tlgan_tui.tui.gallery import GalleryScreen
@@ -167,8 +168,6 @@ def test_a_terminal_too_small_says_so(engine, tmp_path):
         await script(pilot)
 
     app = make_app(engine, tmp_path)
-    import asyncio
-
     async def run():
         async with app.run_test(size=(50, 12)) as pilot:
             await pilot.pause()
@@ -248,8 +247,6 @@ def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
             await settle(pilot)
             first_rows.append(app.editor.bars.render_lines(app.editor.bars.region.reset_offset)[1].text)
 
-    import asyncio
-
     asyncio.run(run())
     app.writer.close()
     assert first_rows[0].startswith("sefa-0")  # the bars start at the top, whatever is selected
@@ -278,3 +275,40 @@ def test_sixel_previews_show_the_face_as_an_image(engine, tmp_path):
     assert isinstance(seen["widget"], ImagePreview)
     assert seen["image"].size == seen["moved"].size and seen["image"].size[0] > 64
     assert seen["image"].tobytes() != seen["moved"].tobytes()
+
+
+def test_pressing_e_again_cancels_the_export_and_leaves_no_partial_file(engine, tmp_path):
+    marks = [engine.new_recipe(seed) for seed in range(200)]
+    session = Session(engine.new_recipe(3), marks=marks)
+
+    async def script(pilot):
+        send_keys(pilot.app, "e")
+        bar = pilot.app.editor.query_one("#export-progress")
+        while not bar.progress:  # the first faces are written
+            await asyncio.sleep(0.001)
+        send_keys(pilot.app, "e")
+        await settle(pilot)
+
+    app = drive(make_app(engine, tmp_path, session=session), script)
+    pngs = sorted((tmp_path / "out").glob("*.png"))
+    assert 0 < len(pngs) < 200 and any("cancelled" in text for text in notices(app))
+    assert {p.with_suffix(".json") for p in pngs} == set((tmp_path / "out").glob("*.json"))
+    assert not list((tmp_path / "out").glob(".*.part"))
+
+
+def test_q_quits_and_the_session_is_on_disk(engine, tmp_path):
+    async def script(pilot):
+        await pilot.press("l", "q")
+        await pilot.pause()
+        assert not pilot.app.is_running
+
+    app = make_app(engine, tmp_path)
+
+    async def run():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await script(pilot)
+
+    asyncio.run(run())
+    app.writer.close()
+    assert Session.load(tmp_path / "state" / "session.json").recipe.offsets == {"sefa-0": 0.5}

@@ -133,7 +133,7 @@ def export_batch(
 ) -> ExportReport:
     """Render (recipe, png path) jobs at full resolution in batches and write them.
 
-    The generator works on batch k+1 while a thread pool encodes and writes batch k. Faces whose
+    The generator renders batch k+1 while a thread pool encodes and writes batch k. Faces whose
     PNG and sidecar already exist are skipped, so a rerun finishes an interrupted export. A bad
     recipe or an unwritable file is recorded in the report and the rest go on. `cancel` stops
     between batches; files already begun are finished, so no partial file is left.
@@ -154,31 +154,28 @@ def export_batch(
     if progress:
         progress(0, total)
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        pending: list[tuple[Path, Future]] = []
+        writing: list[tuple[Path, Future]] = []  # the previous batch, written while this one renders
         for start in range(0, total, batch_size):
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
             batch = todo[start : start + batch_size]
             images = engine.generator.synthesize(np.stack([latent for _, _, latent in batch]), batch_size=batch_size)
-            pending += [(path, pool.submit(write_face, path, image, recipe, latent)) for (recipe, path, latent), image in zip(batch, images)]
-            # Collect what has finished so progress moves while the next batch renders.
-            still = []
-            for path, future in pending:
-                if future.done():
-                    done += 1
-                    _collect(report, path, future)
-                    if progress:
-                        progress(done, total)
-                else:
-                    still.append((path, future))
-            pending = still
-        for path, future in pending:
-            done += 1
-            _collect(report, path, future)
-            if progress:
-                progress(done, total)
+            # One batch in the writers at a time: memory stays at two batches of images however
+            # long the list, and progress (and cancel) follow the files actually written.
+            done = _finish(report, writing, done, total, progress)
+            writing = [(path, pool.submit(write_face, path, image, recipe, latent)) for (recipe, path, latent), image in zip(batch, images)]
+        _finish(report, writing, done, total, progress)
     return report
+
+
+def _finish(report: ExportReport, writing: list[tuple[Path, Future]], done: int, total: int, progress: Callable[[int, int], None] | None) -> int:
+    for path, future in writing:
+        done += 1
+        _collect(report, path, future)
+        if progress:
+            progress(done, total)
+    return done
 
 
 def _collect(report: ExportReport, path: Path, future: Future) -> None:
