@@ -151,19 +151,22 @@ def make_app(engine: Engine, folder: Path) -> EditorApp:
 
 
 async def latency(app: EditorApp, presses: int) -> dict[str, float]:
-    """Press l / h one at a time; key -> preview painted, and key -> bars updated."""
+    """Press `l` one at a time, each press a face never shown before (revisited faces would find
+    their cell styles cached): six steps up an axis, then the next axis, a new face after all
+    ten. Key -> preview painted, and key -> bars updated."""
     probe = Probe(app)
     await settle(app)
     to_preview, to_bars = [], []
     for i in range(presses):
-        key = "l" if (i // 4) % 2 == 0 else "h"  # walk up and back, every press a new face
+        if i and i % 6 == 0:  # not measured: move on to the next axis, or to a new face
+            press(app, "j" if (i // 6) % len(app.engine.axes) else "n")
+            await settle(app)
         before = app.session.recipe
         start = time.perf_counter()
-        press(app, key)
+        press(app, "l")
         await wait_until(lambda: app.session.recipe != before, 5)
         to_bars.append(time.perf_counter() - start)
         wanted = _key(app.session.recipe)
-        probe.painted.pop(wanted, None)
         await wait_until(lambda: wanted in probe.painted, 10)
         to_preview.append(probe.painted[wanted] - start)
         await asyncio.sleep(0.02)  # a person's pace between presses, not a held key
@@ -179,8 +182,9 @@ async def latency(app: EditorApp, presses: int) -> dict[str, float]:
 
 
 async def held_key(app: EditorApp, seconds: float, rate: float) -> dict[str, float]:
-    """A key held down: repeats at `rate` per second; frames painted per second, and how long
-    after the last repeat the preview shows the final face."""
+    """A key held down: repeats at `rate` per second (every 20th repeat selects the next axis,
+    so every face is new); frames painted per second, and how long after the last repeat the
+    preview shows the final face."""
     probe = Probe(app)
     await settle(app)
     painted_before = probe.frames_painted
@@ -188,7 +192,7 @@ async def held_key(app: EditorApp, seconds: float, rate: float) -> dict[str, flo
     start = time.perf_counter()
     sent = 0
     while time.perf_counter() - start < seconds:
-        press(app, "l" if (sent // 20) % 2 == 0 else "h")
+        press(app, "j" if sent % 20 == 19 else "l")  # up an axis, then the next: new faces only
         sent += 1
         next_at = start + sent * interval
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))

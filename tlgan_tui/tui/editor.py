@@ -49,6 +49,8 @@ class PreviewRequest:
     """The preview widget's size in cells, to lay the lines out for."""
     style: Style
     """The preview's background, for the padding around the face."""
+    truecolor: bool
+    """The screen is drawn in truecolour."""
 
 
 class FrameReady(Message):
@@ -214,7 +216,8 @@ class EditorScreen(Screen):
             return
         preview = self.preview
         size = (preview.size.width, preview.size.height)
-        self._renderer.submit(PreviewRequest(self.session.recipe, self.engine.axes, self._side, size, preview.rich_style))
+        truecolor = self.app.console.color_system == "truecolor"
+        self._renderer.submit(PreviewRequest(self.session.recipe, self.engine.axes, self._side, size, preview.rich_style, truecolor))
 
     @property
     def preview_is_current(self) -> bool:
@@ -230,7 +233,7 @@ class EditorScreen(Screen):
         """On the render thread: the latent, one forward pass resized on the device, the cells."""
         start = time.perf_counter()
         image = self.engine.generator.synthesize(request.recipe.latent(request.axes), size=request.side)[0]
-        lines = layout_lines(image, *request.size, request.style) if self.graphics.mode == "halfblock" else []
+        lines = layout_lines(image, *request.size, request.style, request.truecolor) if self.graphics.mode == "halfblock" else []
         return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000)
 
     def _deliver_frame(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:

@@ -102,11 +102,12 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
     def _render_tiles(self) -> None:
         thumb = self.query_one("#thumb-0", FacePreview)
         side, size, style = thumb.side, (thumb.size.width, thumb.size.height), thumb.rich_style
+        truecolor = self.app.console.color_system == "truecolor"
         if side >= 2:
-            work = lambda: self._render_choices(list(self.choices), side, size, style)  # noqa: E731
+            work = lambda: self._render_choices(list(self.choices), side, size, style, truecolor)  # noqa: E731
             self.run_worker(work, name="gallery", thread=True, exclusive=True, exit_on_error=False)
 
-    def _render_choices(self, choices: list[Recipe | None], side: int, size: tuple[int, int], style: Style) -> list[Frame | None]:
+    def _render_choices(self, choices: list[Recipe | None], side: int, size: tuple[int, int], style: Style, truecolor: bool) -> list[Frame | None]:
         recipes = [recipe for recipe in choices if recipe is not None]
         images = iter(self.engine.render_many(recipes, size=side) if recipes else [])
         frames = []
@@ -115,7 +116,7 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
                 frames.append(None)
             else:
                 image = next(images)
-                frames.append(Frame(recipe, side, image, layout_lines(image, *size, style), size, 0.0))
+                frames.append(Frame(recipe, side, image, layout_lines(image, *size, style, truecolor), size, 0.0))
         return frames
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -34,9 +34,10 @@ class Frame:
     render_ms: float
 
 
-def layout_lines(image: np.ndarray, width: int, height: int, style: Style) -> list[Strip]:
-    """The image as half-block lines centred in width x height cells, padded with `style`."""
-    rows = halfblock_lines(image)[:height]
+def layout_lines(image: np.ndarray, width: int, height: int, style: Style, truecolor: bool) -> list[Strip]:
+    """The image as half-block lines centred in width x height cells, padded with `style`;
+    `truecolor`: the screen is drawn in truecolour (see terminal.halfblock_lines)."""
+    rows = halfblock_lines(image, truecolor)[:height]
     image_width = image.shape[1]
     left = max(0, (width - image_width) // 2)
     right = max(0, width - left - image_width)
@@ -101,4 +102,4 @@ class FacePreview(Widget):
         if self.frame.size == (width, height):
             return self.frame.lines
         # Resized since the frame was made: lay it out again until a frame for the new size comes.
-        return layout_lines(self.frame.image, width, height, self.rich_style)
+        return layout_lines(self.frame.image, width, height, self.rich_style, self.app.console.color_system == "truecolor")
