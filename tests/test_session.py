@@ -131,7 +131,7 @@ def test_the_writer_reports_an_unwritable_place(engine, unwritable_dir):
     writer.save(Session(engine.new_recipe(1)))
     writer.flush()
     writer.close()
-    assert errors and str(unwritable_dir) in str(errors[0])
+    assert errors and str(unwritable_dir) in str(errors[0]) and writer.error is errors[0]
 
 
 def test_latest_wins_drops_stale_requests_and_reports_errors():

@@ -250,6 +250,9 @@ def cmd_editor(args: argparse.Namespace) -> int:
     tune_garbage_collector()
     app.run()
     app.writer.close()
+    if app.writer.error is not None:
+        print(f"tlgan: the session was not saved: {app.writer.error}", file=sys.stderr)
+        return 1
     if app.session is not None:
         print(f"tlgan: session saved in {path} ({len(app.session.marks)} marked); tlgan --resume goes on with it")
     return 0

@@ -272,6 +272,8 @@ class SessionWriter:
     def __init__(self, path: str | Path, on_error: Callable[[TlganError], None] | None = None):
         self.path = Path(path)
         self._on_error = on_error
+        self.error: TlganError | None = None
+        """Why the last save failed; None once a save succeeds."""
         self._runner: LatestWins[Session, Path] = LatestWins(self._write, self._done, name="session-writer")
 
     def save(self, session: Session) -> None:
@@ -291,9 +293,8 @@ class SessionWriter:
         return atomic_write_text(self.path, session.to_json())
 
     def _done(self, session: Session, path: Path | None, error: Exception | None) -> None:
-        if error is None:
-            return
-        if not isinstance(error, TlganError):
+        if error is not None and not isinstance(error, TlganError):
             error = SessionError(f"cannot save the session to {self.path}: {error}")
-        if self._on_error is not None:
+        self.error = error
+        if error is not None and self._on_error is not None:
             self._on_error(error)
