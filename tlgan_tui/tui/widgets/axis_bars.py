@@ -50,6 +50,8 @@ class AxisBars(Widget):
         self.selected = 0
         self._top = 0
         self._styles: dict[str, Style] = {}
+        self._rows: dict[tuple, Strip] = {}
+        """Drawn rows by what they show: a key press changes one or two of them."""
 
     def _style(self, name: str) -> Style:
         """A component style, looked up once per theme (the lookup is slow, rows are redrawn often)."""
@@ -61,10 +63,12 @@ class AxisBars(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = {}
+        self._rows = {}
 
     def show(self, recipe: Recipe, selected: int, axes: AxisSet | None = None) -> None:
-        if axes is not None:
+        if axes is not None and axes is not self.axes:
             self.axes = axes
+            self._rows = {}
         self.offsets = dict(recipe.offsets)
         self.locks = recipe.locks
         self.selected = selected
@@ -90,7 +94,14 @@ class AxisBars(Widget):
         index = self._top + y - 1
         if index >= len(self.axes):
             return Strip.blank(width, base)
-        return self._row(index, width, base)
+        name = self.axes.info[index].name
+        key = (index, width, self.offsets.get(name, 0.0), index == self.selected, name in self.locks)
+        row = self._rows.get(key)
+        if row is None:
+            if len(self._rows) > 4096:
+                self._rows = {}
+            row = self._rows[key] = self._row(index, width, base)
+        return row
 
     def _columns(self, width: int) -> tuple[int, int, int]:
         """Widths of the name, the bar and the value (wide enough for the axes' units)."""
