@@ -96,6 +96,14 @@ class Probe:
             return frame
 
         editor._renderer._work = timed_work
+        self.answered: list[float] = []
+        changed = editor.changed
+
+        def recording_changed():
+            changed()
+            self.answered.append(time.perf_counter())  # the key's change is made and drawn
+
+        editor.changed = recording_changed
         preview = app.editor.preview
         show = preview.show
 
@@ -133,7 +141,9 @@ def press(app: EditorApp, key: str) -> None:
     app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
 
 
-async def wait_until(predicate, timeout: float = 10.0, poll: float = 0.0005) -> bool:
+async def wait_until(predicate, timeout: float = 10.0, poll: float = 0.005) -> bool:
+    """Poll gently: the times measured are taken where things happen, not here, and a busy
+    poll would hold the interpreter lock the render thread needs."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if predicate():
@@ -165,11 +175,11 @@ async def latency(app: EditorApp, presses: int) -> dict[str, float]:
         if i and i % 6 == 0:  # not measured: move on to the next axis, or to a new face
             press(app, "j" if (i // 6) % len(app.engine.axes) else "n")
             await settle(app)
-        before = app.session.recipe
+        answered = len(probe.answered)
         start = time.perf_counter()
         press(app, "l")
-        await wait_until(lambda: app.session.recipe != before, 5)
-        to_bars.append(time.perf_counter() - start)
+        await wait_until(lambda: len(probe.answered) > answered, 5)
+        to_bars.append(probe.answered[answered] - start)
         wanted = _key(app.session.recipe)
         await wait_until(lambda: wanted in probe.painted, 10)
         to_preview.append(probe.painted[wanted] - start)
