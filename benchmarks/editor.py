@@ -1,7 +1,7 @@
 """Editor timings: key press -> new preview on screen, frames per second with a held key, and
 memory after 10,000 key presses.
 
-    .venv/bin/python benchmarks/editor.py            # everything (about two minutes)
+    .venv/bin/python benchmarks/editor.py            # everything (about a minute)
     .venv/bin/python benchmarks/editor.py --quick    # fewer presses
 
 The editor runs headless (Textual's run_test) at 160x50, the size of the README's tmux session,
