@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import shutil
 import sys
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from tlgan_tui.errors import TlganError
@@ -66,6 +67,7 @@ def build_parser() -> Parser:
     show.add_argument("--width", type=int, metavar="CELLS", help="width in terminal cells (default: fit the terminal)")
     show.add_argument("--colors", choices=("truecolor", "256"), default="truecolor", help="colour depth (default truecolor)")
 
+    add_export_parser(commands)
     commands.add_parser("axes", help="list the axes of the model in use, with their fit quality")
     commands.add_parser("info", help="show the generator, resolution, device and axis file in use")
     add_convert_parser(commands)
@@ -74,6 +76,7 @@ def build_parser() -> Parser:
 
     for sub in commands.choices.values():
         add_model_options(sub, top_level=False)
+    add_editor_options(parser)
     return parser
 
 
@@ -351,10 +354,115 @@ def cmd_default(args: argparse.Namespace) -> int:
     """`tlgan` alone: a face in the terminal (the editor replaces this)."""
     args.seed, args.recipe, args.set, args.lock, args.width, args.colors = None, None, [], [], None, "truecolor"
     return cmd_show(args)
+# -- the editor: `tlgan` with no command ------------------------------------------------------
+
+
+def add_editor_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("editor (tlgan with no command)")
+    group.add_argument("--out", dest="editor_out", default="exports", metavar="DIR", help="where s and e write PNGs (default: ./exports)")
+    group.add_argument("--session", metavar="FILE", help="session file (default: $XDG_STATE_HOME/tlgan/session.json, else ~/.local/state/tlgan/session.json)")
+    group.add_argument("--resume", action="store_true", help="go on with the saved session without asking")
+    group.add_argument("--seed", dest="editor_seed", type=int, metavar="N", help="start a new session on this seed's face")
+    group.add_argument("--graphics", choices=("auto", "halfblock", "kitty", "sixel"), default="auto", help="how to draw the face (kitty and sixel need the [graphics] extra; default: auto)")
+    group.add_argument("--colors", dest="editor_colors", choices=("truecolor", "256", "auto"), help="colour depth (default: truecolor, or $TEXTUAL_COLOR_SYSTEM when set)")
+    group.add_argument("--keymap", metavar="FILE", help="key remapping, JSON of binding id -> keys (default: ~/.config/tlgan/keymap.json if present)")
+
+
+def cmd_editor(args: argparse.Namespace) -> int:
+    """`tlgan` alone: the editor."""
+    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_garbage_collector
+    from tlgan_tui.tui.graphics import choose_graphics
+
+    # All before Textual is imported: it reads the colour depth and frame rate then, and
+    # textual-image can only ask the terminal about graphics before Textual takes it over.
+    configure_colors(args.editor_colors)
+    configure_frame_rate()
+    graphics = choose_graphics(args.graphics)
+
+    from tlgan_tui.errors import SessionError
+    from tlgan_tui.session import default_session_path, open_session
+    from tlgan_tui.tui.editor import EditorScreen
+    from tlgan_tui.tui.keymap import default_keymap_path, load_keymap
+
+    keymap_ids = [binding.id for binding in EditorScreen.BINDINGS if binding.id]
+    keymap = load_keymap(Path(args.keymap) if args.keymap else default_keymap_path(), keymap_ids, required=bool(args.keymap))
+    engine = open_engine(args)
+    engine.generator.favour_latency()
+    path = Path(args.session) if args.session else default_session_path()
+    session = offer = None
+    notes: list[str] = []
+    if args.resume:
+        if not path.is_file():
+            raise SessionError(f"no session to resume at {path} (start tlgan without --resume to begin one)")
+        session, engine.axes = open_session(path, engine)
+    elif path.is_file():
+        try:
+            offer = open_session(path, engine)
+        except SessionError as error:
+            kept = path.with_name(path.name + ".unusable")
+            path.replace(kept)
+            notes.append(f"{error}. Starting a new session; the old file is kept as {kept}")
+
+    from tlgan_tui.tui.app import EditorApp
+
+    app = EditorApp(
+        engine, session_path=path, session=session, offer=offer, out=args.editor_out,
+        graphics=graphics, seed=args.editor_seed, keymap=keymap, notes=tuple(notes),
+    )
+    tune_garbage_collector()
+    app.run()
+    app.writer.close()
+    if app.writer.error is not None:
+        print(f"tlgan: the session was not saved: {app.writer.error}", file=sys.stderr)
+        return 1
+    if app.session is not None:
+        print(f"tlgan: session saved in {path} ({len(app.session.marks)} marked); tlgan --resume goes on with it")
+    return 0
+
+
+# -- tlgan export ----------------------------------------------------------------------------
+
+
+def add_export_parser(commands) -> None:
+    export = commands.add_parser("export", help="write the marked faces of a session, or recipes, as full-resolution PNGs")
+    export.add_argument("source", metavar="SESSION_OR_RECIPES", help="a session file (its marked faces), a recipe .json, or a JSONL of recipes")
+    export.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    export.add_argument("--batch-size", type=int, default=16, metavar="N", help="faces per forward pass (default 16)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from tlgan_tui.export import ensure_output_folder, export_batch, export_jobs, read_recipe_list
+    from tlgan_tui.session import session_axes
+
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    listed = read_recipe_list(args.source)
+    engine = open_engine(args)
+    if listed.session is not None:
+        if not listed.session.marks:
+            raise UsageError(f"{args.source} has no marked faces (m marks a face in the editor)")
+        engine.axes = session_axes(listed.session, engine.axes)
+    folder = ensure_output_folder(args.out)
+    jobs = export_jobs(listed.recipes, folder)
+    err = Console(stderr=True)
+    columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("export", total=len(jobs))
+        report = export_batch(engine, jobs, args.batch_size, progress=lambda done, total: progress.update(task, completed=done, total=total))
+    failed = listed.failed + report.failed
+    size = engine.generator.resolution
+    print(f"wrote {len(report.written)} PNGs ({size}x{size}) to {folder}; {len(report.skipped)} already there; {len(failed)} failed")
+    for where, why in failed:
+        print(f"  failed: {where}: {why}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
-    None: cmd_default,
+    None: cmd_editor,
+    "export": cmd_export,
     "render": cmd_render,
     "show": cmd_show,
     "axes": cmd_axes,

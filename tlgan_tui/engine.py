@@ -61,8 +61,8 @@ class Engine:
 
     def render_preview(self, recipe: Recipe, size: int) -> np.ndarray:
         """One face as uint8 (size, size, 3) for the screen: a generator may draw it from a cheaper
-        draft (see Generator.preview); saving and export use `render` / `render_many`."""
-        return self.generator.preview(recipe.latent(self.axes), size)[0]
+        draft (see Generator.preview); saving and export use full-resolution `render`."""
+        return self.render_previews([recipe], size)[0]
 
-    def render_many(self, recipes: Sequence[Recipe], size: int | None = None, batch_size: int = 64) -> np.ndarray:
-        return self.generator.synthesize(self.latents(recipes), size=size, batch_size=batch_size)
+    def render_previews(self, recipes: Sequence[Recipe], size: int) -> np.ndarray:
+        return self.generator.preview(self.latents(recipes), size)

@@ -50,3 +50,7 @@ class DiscoveryError(TlganError):
 
 class DatasetError(TlganError):
     """A data set folder that is missing files or holds malformed ones."""
+
+
+class SessionError(TlganError):
+    """A session file that cannot be read, or that belongs to another generator."""

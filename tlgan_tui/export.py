@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,9 +16,10 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from tlgan_tui.engine import Engine
-from tlgan_tui.errors import TlganError
+from tlgan_tui.errors import OutputError, RecipeError, TlganError
 from tlgan_tui.fileio import atomic_write_bytes, check_writable_folder
 from tlgan_tui.recipe import Recipe
+from tlgan_tui.session import Session, is_session_data
 
 
 def png_bytes(image: np.ndarray, recipe_json: str | None = None) -> bytes:
@@ -30,6 +33,68 @@ def png_bytes(image: np.ndarray, recipe_json: str | None = None) -> bytes:
 
 def sidecar_path(png_path: str | Path) -> Path:
     return Path(png_path).with_suffix(".json")
+
+
+def face_filename(recipe: Recipe) -> str:
+    """A file name that is the same for the same face, so a rerun finds what it wrote:
+    seed42-1a2b3c4d.png (or latent-1a2b3c4d.png for a face from an explicit latent)."""
+    digest = hashlib.sha256(json.dumps(recipe.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    stem = f"seed{recipe.seed}" if recipe.seed is not None else "latent"
+    return f"{stem}-{digest}.png"
+
+
+def ensure_output_folder(folder: str | Path) -> Path:
+    """The output folder, created when missing (./exports on a first save)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create the output folder {folder}: {error.strerror or error}") from None
+    return check_writable_folder(folder)
+
+
+@dataclass
+class RecipeList:
+    """Recipes read from a session (its marked faces), a recipe file, or a JSONL of recipes."""
+
+    recipes: list[Recipe]
+    failed: list[tuple[str, str]]
+    """(where, why) for entries that are not valid recipes; the others are kept."""
+    session: Session | None = None
+
+
+def read_recipe_list(path: str | Path) -> RecipeList:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RecipeError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if is_session_data(whole):
+        session = Session.from_json(text, str(path))
+        return RecipeList(list(session.marks), [], session)
+    if isinstance(whole, dict):
+        try:
+            return RecipeList([Recipe.from_dict(whole, str(path))], [])
+        except RecipeError as error:
+            return RecipeList([], [(str(path), str(error))])
+    recipes, failed = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                recipes.append(Recipe.from_json(line, f"{path}:{number}"))
+            except RecipeError as error:
+                failed.append((f"{path}:{number}", str(error)))
+    if not recipes and not failed:
+        raise RecipeError(f"{path} holds no recipes (expected a session file, a recipe, or one recipe JSON per line)")
+    return RecipeList(recipes, failed)
+
+
+def export_jobs(recipes: Sequence[Recipe], folder: str | Path) -> list[tuple[Recipe, Path]]:
+    return [(recipe, Path(folder) / face_filename(recipe)) for recipe in recipes]
 
 
 def write_face(png_path: str | Path, image: np.ndarray, recipe: Recipe, latent: np.ndarray) -> tuple[Path, Path]:
@@ -68,7 +133,7 @@ def export_batch(
 ) -> ExportReport:
     """Render (recipe, png path) jobs at full resolution in batches and write them.
 
-    The generator works on batch k+1 while a thread pool encodes and writes batch k. Faces whose
+    The generator renders batch k+1 while a thread pool encodes and writes batch k. Faces whose
     PNG and sidecar already exist are skipped, so a rerun finishes an interrupted export. A bad
     recipe or an unwritable file is recorded in the report and the rest go on. `cancel` stops
     between batches; files already begun are finished, so no partial file is left.
@@ -89,31 +154,28 @@ def export_batch(
     if progress:
         progress(0, total)
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        pending: list[tuple[Path, Future]] = []
+        writing: list[tuple[Path, Future]] = []  # the previous batch, written while this one renders
         for start in range(0, total, batch_size):
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
             batch = todo[start : start + batch_size]
             images = engine.generator.synthesize(np.stack([latent for _, _, latent in batch]), batch_size=batch_size)
-            pending += [(path, pool.submit(write_face, path, image, recipe, latent)) for (recipe, path, latent), image in zip(batch, images)]
-            # Collect what has finished so progress moves while the next batch renders.
-            still = []
-            for path, future in pending:
-                if future.done():
-                    done += 1
-                    _collect(report, path, future)
-                    if progress:
-                        progress(done, total)
-                else:
-                    still.append((path, future))
-            pending = still
-        for path, future in pending:
-            done += 1
-            _collect(report, path, future)
-            if progress:
-                progress(done, total)
+            # One batch in the writers at a time: memory stays at two batches of images however
+            # long the list, and progress (and cancel) follow the files actually written.
+            done = _finish(report, writing, done, total, progress)
+            writing = [(path, pool.submit(write_face, path, image, recipe, latent)) for (recipe, path, latent), image in zip(batch, images)]
+        _finish(report, writing, done, total, progress)
     return report
+
+
+def _finish(report: ExportReport, writing: list[tuple[Path, Future]], done: int, total: int, progress: Callable[[int, int], None] | None) -> int:
+    for path, future in writing:
+        done += 1
+        _collect(report, path, future)
+        if progress:
+            progress(done, total)
+    return done
 
 
 def _collect(report: ExportReport, path: Path, future: Future) -> None:

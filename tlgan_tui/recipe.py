@@ -60,6 +60,12 @@ class Recipe:
                 raise RecipeError(f"axis {name!r} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
         return axes.apply(self.base_latent(axes.latent_dim), self.offsets, self.locks)
 
+    def fits(self, axes: AxisSet) -> bool:
+        """Whether every axis this recipe uses is in `axes`, unchanged."""
+        return self.generator == axes.generator_id and all(
+            name in axes.names and axes.fingerprint(name) == fingerprint for name, fingerprint in self.axes.items()
+        )
+
     def edited(self, offsets: dict[str, float], locks: frozenset[str], axes: AxisSet) -> "Recipe":
         """This face with other offsets and locks, checked against the axes (LockError says why not)."""
         axes.check(offsets, locks)
@@ -161,3 +167,31 @@ def _fingerprints(value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise ValueError("axes must be an object of axis name -> fingerprint")
     return dict(value)
+
+
+class History:
+    """Undo and redo over a face's recipes. Past `limit` states the oldest are dropped, so a
+    long session keeps a bounded history (and a bounded session file)."""
+
+    def __init__(self, undo: list[Recipe] | None = None, redo: list[Recipe] | None = None, limit: int = 200):
+        self.limit = limit
+        self.undo_stack: list[Recipe] = list(undo or [])[-limit:]
+        self.redo_stack: list[Recipe] = list(redo or [])[-limit:]
+
+    def record(self, before: Recipe) -> None:
+        """`before` was just replaced by a new state: it becomes undoable and redo is forgotten."""
+        self.undo_stack.append(before)
+        del self.undo_stack[: -self.limit]
+        self.redo_stack.clear()
+
+    def undo(self, current: Recipe) -> Recipe | None:
+        if not self.undo_stack:
+            return None
+        self.redo_stack.append(current)
+        return self.undo_stack.pop()
+
+    def redo(self, current: Recipe) -> Recipe | None:
+        if not self.redo_stack:
+            return None
+        self.undo_stack.append(current)
+        return self.redo_stack.pop()

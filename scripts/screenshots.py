@@ -1,0 +1,108 @@
+"""Regenerate screenshots/: the editor driven headless, saved as Textual SVGs and as PNGs.
+
+    .venv/bin/python scripts/screenshots.py
+
+PNGs are made from the SVGs with rsvg-convert (Debian/Ubuntu: `apt-get install librsvg2-bin`,
+macOS: `brew install librsvg`); without it only the SVGs are written, and the script says so.
+The faces are fixed (seed 3), so a rerun gives the same pictures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tlgan_tui.tui.environment import configure_colors  # noqa: E402
+
+configure_colors("truecolor")
+
+from tlgan_tui.engine import Engine  # noqa: E402
+from tlgan_tui.session import Session  # noqa: E402
+from tlgan_tui.tui.app import EditorApp  # noqa: E402
+
+OUT = ROOT / "screenshots"
+SIZE = (160, 50)
+
+
+async def settle(pilot) -> None:
+    app = pilot.app
+    for _ in range(1000):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        editor = app.editor
+        if editor is not None and editor._renderer is not None and editor._renderer.idle and editor.preview_is_current:
+            break
+        await asyncio.sleep(0.01)
+    await pilot.pause(0.2)
+
+
+async def shoot(app: EditorApp, name: str, steps) -> Path:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await steps(pilot)
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        path = Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT)))
+    app.writer.close()
+    return path
+
+
+async def edited(pilot) -> None:
+    """Three axes moved, one locked, the face marked."""
+    await pilot.press("l", "l", "l", "down", "h", "h", "space", "down", "shift+right", "m")
+    await settle(pilot)
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    engine = Engine.open("default", device="cpu")
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["HOME"] = folder  # the resume question shows the session as ~/.local/state/...
+        state = Path(folder) / ".local" / "state" / "tlgan"
+
+        def app(**options) -> EditorApp:
+            return EditorApp(Engine(engine.generator, engine.axes), session_path=state / "session.json", out="exports", seed=3, **options)
+
+        async def helped(pilot):
+            await edited(pilot)
+            await pilot.press("question_mark")
+
+        async def gallery(pilot):
+            await edited(pilot)
+            await pilot.press("g")
+            await pilot.pause(0.5)
+            await pilot.app.workers.wait_for_complete()
+
+        async def nothing(pilot):
+            await pilot.pause(0.3)
+
+        saved = Session(engine.new_recipe(3), marks=[engine.new_recipe(5), engine.new_recipe(8)])
+        saved.move("sefa-0", 3, engine.axes)
+        shots = [
+            await shoot(app(), "editor", edited),
+            await shoot(app(), "help", helped),
+            await shoot(app(), "gallery", gallery),
+            await shoot(app(offer=(saved, engine.axes)), "resume", nothing),
+        ]
+    converter = shutil.which("rsvg-convert")
+    if converter is None:
+        print("wrote the SVGs; PNGs need rsvg-convert (apt-get install librsvg2-bin)", file=sys.stderr)
+    for svg in shots:
+        if converter:
+            # rsvg gives Textual's non-breaking spaces no width, which pulls right-aligned text
+            # left; plain spaces kept with xml:space="preserve" draw as the terminal does.
+            text = svg.read_text().replace("&#160;", " ").replace("<svg ", '<svg xml:space="preserve" ', 1)
+            subprocess.run([converter, "-o", str(svg.with_suffix(".png"))], input=text.encode(), check=True)
+        print(f"wrote {svg.relative_to(ROOT)}" + (f" and {svg.with_suffix('.png').name}" if converter else ""))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,95 @@
+"""Driving the editor headless: start it on a fixed face, wait until the preview caught up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import numpy as np
+
+from tlgan_tui.axes import AxisInfo, AxisSet
+from tlgan_tui.engine import Engine
+from tlgan_tui.tui.app import EditorApp
+
+SIZE = (120, 40)
+
+
+def sefa_only(engine: Engine) -> Engine:
+    """The default model with only its SeFa axes (sefa-0 first), whatever named axes ship: the
+    key-binding tests count rows from the top."""
+    names = [name for name in engine.axes.names if name.startswith("sefa-")]
+    info = [engine.axes.axis(name) for name in names]
+    directions = np.stack([engine.axes.direction(name) for name in names])
+    return Engine(engine.generator, AxisSet(engine.generator.id, directions, info, engine.axes.provenance))
+
+
+def fresh_engine(engine: Engine) -> Engine:
+    """The shared model with its own axes slot (the editor can load other axes into it)."""
+    return Engine(engine.generator, engine.axes)
+
+
+def make_app(engine: Engine, tmp_path: Path, **options) -> EditorApp:
+    options.setdefault("session_path", tmp_path / "state" / "session.json")
+    options.setdefault("out", tmp_path / "out")
+    options.setdefault("seed", 3)
+    return EditorApp(fresh_engine(engine), **options)
+
+
+async def settle(pilot) -> None:
+    """Wait for workers and for the preview to show the current face at the current size."""
+    app = pilot.app
+    for _ in range(500):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        editor = app.editor
+        if editor is not None and editor._renderer is not None and editor._renderer.idle and editor.preview_is_current:
+            await pilot.pause()
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the preview did not catch up with the session")
+
+
+def drive(app: EditorApp, script: Callable[..., Awaitable[None]], size: tuple[int, int] = SIZE) -> EditorApp:
+    async def run() -> None:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await script(pilot)
+            await settle(pilot)
+        app.writer.close()
+
+    asyncio.run(run())
+    return app
+
+
+def notices(app: EditorApp) -> list[str]:
+    return [notification.message for notification in app._notifications]
+
+
+def shown_image(app: EditorApp) -> np.ndarray:
+    return app.editor.preview.frame.image.copy()
+
+
+def bar_row(app: EditorApp, axis: str) -> str:
+    """The text of an axis's row in the bars, as on screen."""
+    bars = app.editor.bars
+    bars._scroll_to_selected()
+    return bars.render_line(1 + bars.axes.names.index(axis) - bars._top).text
+
+
+def parallel_axes(engine: Engine) -> AxisSet:
+    """Two axes for the default model, b almost parallel to a: locking a leaves b nothing."""
+    rng = np.random.default_rng(0)
+    a = engine.axes.direction("sefa-0")
+    noise = rng.standard_normal(a.shape)
+    b = a + 0.05 * noise / np.linalg.norm(noise)
+    return AxisSet(engine.generator.id, np.stack([a, b / np.linalg.norm(b)]), [AxisInfo("a", method="test"), AxisInfo("b", method="test")])
+
+
+def send_keys(app: EditorApp, *keys: str) -> None:
+    """Keys as the terminal driver hands them over, without Pilot's wait for the app to be idle
+    between them (which would wait for a running export to finish)."""
+    from textual import events
+
+    for key in keys:
+        app._driver.send_message(events.Key(key, key if len(key) == 1 else None))

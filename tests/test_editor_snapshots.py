@@ -1,0 +1,27 @@
+"""What the editor looks like: snapshots of the main and help screens (tests/__snapshots__/).
+
+After a deliberate change to the look, review the new pictures and accept them with
+`pytest tests/test_editor_snapshots.py --snapshot-update`.
+"""
+
+from tests.editor_support import make_app, settle
+
+SIZE = (120, 36)
+
+
+def test_the_main_screen(snap_compare, engine, tmp_path):
+    app = make_app(engine, tmp_path, out="exports")
+
+    async def edited(pilot):
+        await settle(pilot)
+        await pilot.press("l", "l", "down", "h", "space", "down", "L")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=edited)
+
+
+def test_the_help_screen(snap_compare, engine, tmp_path):
+    app = make_app(engine, tmp_path, out="exports")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle, press=["question_mark"])

@@ -1,0 +1,60 @@
+"""Half-block cells: what the terminal is sent is what rich itself would send for each cell."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from rich.color import Color
+from rich.console import Console
+from rich.segment import Segments
+from rich.style import Style
+from textual.strip import Strip
+
+from tlgan_tui.terminal import CellStyle, halfblock_lines
+
+
+def plain(style: CellStyle) -> Style:
+    return Style(color=Color.from_triplet(style.color.triplet), bgcolor=Color.from_triplet(style.bgcolor.triplet))
+
+
+@pytest.fixture
+def image() -> np.ndarray:
+    picture = (np.random.default_rng(0).random((9, 12, 3)) * 255).astype(np.uint8)
+    picture[0, 3:7] = 40  # a run of equal cells (rows 0 and 1 equal there)
+    picture[1, 3:7] = 40
+    return picture
+
+
+def test_cells_are_the_pixels_two_rows_at_a_time(image):
+    lines = halfblock_lines(image)
+    assert len(lines) == 5 and all(sum(len(s.text) for s in line) == 12 for line in lines)
+    first = lines[0][0].style
+    assert first.color.triplet == tuple(image[0, 0]) and first.bgcolor.triplet == tuple(image[1, 0])
+    assert any(s.text == "▀" * 4 for s in lines[0])  # the run is one segment
+    assert lines[-1][0].style.bgcolor.triplet == (0, 0, 0)  # odd height: a black row below
+
+
+@pytest.mark.parametrize("truecolor", [False, True])
+def test_a_cell_style_is_a_rich_style_in_every_way(image, truecolor):
+    for segment in halfblock_lines(image, truecolor)[0]:
+        style, reference = segment.style, plain(segment.style)
+        assert style == reference and hash(style) == hash(reference) and str(style) == str(reference)
+        assert style + Style(bold=True) == reference + Style(bold=True)
+        assert copy.copy(style) == reference and copy.deepcopy(style) == reference and style.copy() == reference
+        assert pickle.loads(pickle.dumps(style)) == reference
+
+
+@pytest.mark.parametrize("system", ["truecolor", "256"])
+def test_what_the_terminal_is_sent_is_what_rich_would_send(image, system):
+    console = Console(color_system=system, force_terminal=True, width=40)
+    lines = halfblock_lines(image, truecolor=system == "truecolor")
+    as_rich = [[type(s)(s.text, plain(s.style)) for s in line] for line in lines]
+    ours = "".join(Strip(line).render(console) for line in lines)
+    theirs = "".join(Strip(line).render(console) for line in as_rich)
+    assert ours == theirs
+    with console.capture() as a:
+        console.print(Segments(lines[1]))
+    with console.capture() as b:
+        console.print(Segments(as_rich[1]))
+    assert a.get() == b.get()

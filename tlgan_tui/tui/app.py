@@ -1,0 +1,96 @@
+"""The editor app: it sets up the session and hands over to the editor screen, where the keys
+live (so they act only there, not under the help or gallery screens)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.message import Message
+
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.engine import Engine
+from tlgan_tui.errors import TlganError
+from tlgan_tui.session import Session, SessionWriter
+from tlgan_tui.tui.commands import EditorCommands
+from tlgan_tui.tui.editor import EditorScreen
+from tlgan_tui.tui.graphics import Graphics
+from tlgan_tui.tui.restore_screen import RestoreScreen
+
+
+class SessionNotSaved(Message):
+    def __init__(self, error: TlganError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class EditorApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tlgan"
+    COMMANDS = App.COMMANDS | {EditorCommands}
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        session_path: str | Path,
+        session: Session | None = None,
+        offer: tuple[Session, AxisSet] | None = None,
+        out: str | Path = "exports",
+        graphics: Graphics = Graphics("halfblock"),
+        seed: int | None = None,
+        keymap: dict[str, str] | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        """`session` is resumed at once (on the engine's axes); `offer` is a saved session and
+        its axes, which the user is asked about; with neither, a new session starts on the face
+        of `seed` (random without)."""
+        # The app draws in truecolour only, so Textual's ANSI-to-truecolour filter has nothing
+        # to convert; it would still visit every cell of every preview frame (a third of the
+        # time a frame takes to draw), so it is switched off.
+        super().__init__(ansi_color=True)
+        self.engine = engine
+        self.session_path = Path(session_path)
+        self.session = session
+        self.offer = offer
+        self.out = Path(out)
+        self.graphics = graphics
+        self.seed = seed
+        self.keymap = dict(keymap or {})
+        self.notes = notes
+        self.editor: EditorScreen | None = None
+        self.writer = SessionWriter(self.session_path, on_error=self._session_not_saved)
+        self._warned_unsaved = False
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        for note in self.notes:
+            self.notify(note, severity="warning", timeout=8)
+        if self.graphics.note:
+            self.notify(self.graphics.note, severity="warning", timeout=8)
+        if self.offer is not None:
+            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe()), self._begin)
+        else:
+            self._begin(False)
+
+    def _begin(self, resume: bool | None) -> None:
+        if resume and self.offer is not None:
+            session, self.engine.axes = self.offer
+        else:
+            session = self.session or Session(self.engine.new_recipe(self.seed))
+        self.session = session
+        self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
+        self.push_screen(self.editor)
+        self.writer.save(session)
+
+    def _session_not_saved(self, error: TlganError) -> None:
+        self.post_message(SessionNotSaved(error))  # from the writer's thread: never wait on the UI
+
+    def on_session_not_saved(self, message: SessionNotSaved) -> None:
+        if not self._warned_unsaved:  # once: editing goes on
+            self._warned_unsaved = True
+            self.notify(f"{message.error}; editing goes on, but the session is not being saved", severity="error", timeout=10)
+
+    async def on_unmount(self) -> None:
+        self.writer.close()

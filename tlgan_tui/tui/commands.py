@@ -1,0 +1,73 @@
+"""The command palette (ctrl+p): the editor's actions by name, loading a recipe or an axis
+file (typed in, or picked from the files found in the output folder, the working folder and
+the shipped axes)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tlgan_tui.shipped import shipped_axes_dir
+from tlgan_tui.tui.prompt_screen import PathPrompt
+
+if TYPE_CHECKING:
+    from tlgan_tui.tui.editor import EditorScreen
+
+FILES_LISTED = 40
+
+
+class EditorCommands(Provider):
+    @property
+    def editor(self) -> "EditorScreen | None":
+        return getattr(self.app, "editor", None)
+
+    def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
+        editor = self.editor
+        if editor is None:
+            return
+        for binding in editor.BINDINGS:
+            if binding.action == "help":
+                continue
+            run = partial(editor.run_action, binding.action)
+            yield binding.tooltip or binding.description, run, f"key: {binding.key.split(',')[0]}"
+        yield "Load a recipe file…", partial(self._ask, "recipe"), "a face's .json sidecar"
+        yield "Load an axis file…", partial(self._ask, "axes"), "an .npz axis set for this generator"
+        for path in self._files(editor.out, "*.json"):
+            yield f"Load recipe {path}", partial(editor.load_recipe, path), "recipe sidecar"
+        for path in self._files(Path("."), "*.json"):
+            yield f"Load recipe {path}", partial(editor.load_recipe, path), "recipe file"
+        for folder in (Path("."), shipped_axes_dir()):
+            for path in self._files(folder, "*.npz"):
+                yield f"Load axes {path}", partial(editor.load_axes, path), "axis file"
+
+    @staticmethod
+    def _files(folder: Path, pattern: str) -> list[Path]:
+        try:
+            return sorted(folder.glob(pattern))[:FILES_LISTED]
+        except OSError:
+            return []
+
+    def _ask(self, kind: str) -> None:
+        editor = self.editor
+        if editor is None:
+            return
+        if kind == "recipe":
+            prompt = PathPrompt("Load a recipe", "A recipe file: the .json saved beside every PNG.")
+            self.app.push_screen(prompt, lambda path: path and editor.load_recipe(path))
+        else:
+            prompt = PathPrompt("Load an axis file", f"An axis set (.npz) for {editor.engine.generator.id}.")
+            self.app.push_screen(prompt, lambda path: path and editor.load_axes(path))
+
+    async def discover(self) -> Hits:
+        for text, command, help_text in self._commands():
+            yield DiscoveryHit(text, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, command, help_text in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), command, text=text, help=help_text)

@@ -1,0 +1,430 @@
+"""The editor screen: axis bars, the face preview, the status line, and every editing key.
+
+Each key changes the Session (engine), which is saved in the background; the preview is asked
+of a single-flight render thread (tlgan_tui/latest.py), so the UI never waits on the generator
+and a held-down key shows live frames. Full-resolution saves and exports run in thread workers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from rich.style import Style
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.engine import Engine
+from tlgan_tui.errors import TlganError
+from tlgan_tui.export import ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
+from tlgan_tui.latest import LatestWins
+from tlgan_tui.recipe import Recipe
+from tlgan_tui.session import Session, SessionWriter
+from tlgan_tui.tui.graphics import Graphics
+from tlgan_tui.tui.widgets.axis_bars import AxisBars
+from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
+from tlgan_tui.tui.widgets.status import StatusLine
+
+MIN_WIDTH, MIN_HEIGHT = 60, 16
+BIG_MOVE = 5
+EXPORT_BATCH = 16
+
+
+@dataclass(frozen=True, eq=False)
+class PreviewRequest:
+    recipe: Recipe
+    axes: AxisSet
+    side: int
+    size: tuple[int, int]
+    """The preview widget's size in cells, to lay the lines out for."""
+    style: Style
+    """The preview's background, for the padding around the face."""
+    truecolor: bool
+    """The screen is drawn in truecolour."""
+
+
+class FrameReady(Message):
+    """A preview frame (or the reason there is none) from the render thread."""
+
+    def __init__(self, frame: Frame | None, error: Exception | None) -> None:
+        super().__init__()
+        self.frame = frame
+        self.error = error
+
+
+class ExportProgress(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class EditorScreen(Screen):
+    # Every binding has an id, so a keymap (App.set_keymap, see tui/keymap.py) can remap it.
+    BINDINGS = [
+        Binding("up,k", "select(-1)", "Axis", id="axis.previous", tooltip="Select the axis above"),
+        Binding("down,j", "select(1)", "Axis", id="axis.next", show=False, tooltip="Select the axis below"),
+        Binding("left,h", "move(-1)", "-Step", id="axis.decrease", tooltip="Move the selected axis one step down"),
+        Binding("right,l", "move(1)", "+Step", id="axis.increase", tooltip="Move the selected axis one step up"),
+        Binding("shift+left,H", f"move(-{BIG_MOVE})", f"-{BIG_MOVE} steps", id="axis.decrease-more", show=False, tooltip=f"Move the selected axis {BIG_MOVE} steps down"),
+        Binding("shift+right,L", f"move({BIG_MOVE})", f"+{BIG_MOVE} steps", id="axis.increase-more", show=False, tooltip=f"Move the selected axis {BIG_MOVE} steps up"),
+        Binding("0", "reset_axis", "Reset axis", id="axis.reset", show=False, tooltip="Set the selected axis back to 0"),
+        Binding("R", "reset_all", "Reset all", id="axes.reset", show=False, tooltip="Set every axis back to 0"),
+        Binding("space", "toggle_lock", "Lock", id="axis.lock", tooltip="Lock or unlock the selected axis: a locked attribute stays put while others move"),
+        Binding("n", "new_face", "New", id="face.new", tooltip="A new random face"),
+        Binding("p", "previous_face", "Prev", id="face.previous", tooltip="Back to the face shown before the last new one"),
+        Binding("u", "undo", "Undo", id="edit.undo", tooltip="Undo the last change"),
+        Binding("ctrl+r", "redo", "Redo", id="edit.redo", show=False, tooltip="Redo what was undone"),
+        Binding("left_square_bracket", "step(-1)", "Smaller step", id="step.smaller", show=False, tooltip="A smaller step size"),
+        Binding("right_square_bracket", "step(1)", "Larger step", id="step.larger", show=False, tooltip="A larger step size"),
+        Binding("s", "save", "Save", id="face.save", tooltip="Save the face as a full-resolution PNG plus recipe in the output folder"),
+        Binding("m", "mark", "Mark", id="face.mark", tooltip="Mark or unmark the face for batch export"),
+        Binding("e", "export", "Export", id="export.marked", tooltip="Export every marked face at full resolution (press again to cancel)"),
+        Binding("g", "gallery", "Gallery", id="gallery", tooltip="Pick from variations: the selected axis from -3 to +3, or random faces"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="This help: every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (the session is kept)"),
+    ]
+
+    def __init__(self, engine: Engine, session: Session, writer: SessionWriter, out: Path, graphics: Graphics) -> None:
+        super().__init__()
+        self.engine = engine
+        self.session = session
+        self.writer = writer
+        self.out = Path(out)
+        self.graphics = graphics
+        self._side = 0
+        self._renderer: LatestWins[PreviewRequest, Frame] | None = None
+        self._export_cancel: threading.Event | None = None
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="axes-panel"):
+                yield AxisBars(self.engine.axes, id="axes")
+            with Vertical(id="preview-panel"):
+                if self.graphics.mode == "halfblock":
+                    yield FacePreview(id="preview")
+                else:
+                    from tlgan_tui.tui.widgets.image_preview import ImagePreview
+
+                    yield ImagePreview(self.graphics.mode, id="preview")
+        with Horizontal(id="export-row"):
+            yield Label("Exporting", id="export-label")
+            yield ProgressBar(id="export-progress", show_eta=False)
+        yield StatusLine(id="status")
+        yield Static(id="too-small")
+        yield Footer()
+
+    @property
+    def preview(self) -> FacePreview:
+        return self.query_one("#preview", FacePreview)
+
+    @property
+    def bars(self) -> AxisBars:
+        return self.query_one("#axes", AxisBars)
+
+    def on_mount(self) -> None:
+        self._renderer = LatestWins(self._render_frame, self._deliver_frame, name="preview-renderer")
+        if self.session.selected not in self.engine.axes.names:
+            self.session.selected = self.engine.axes.names[0] if len(self.engine.axes) else None
+        self._show_state()
+
+    def on_unmount(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close(drain=False, timeout=0)
+        if self._export_cancel is not None:
+            self._export_cancel.set()
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"The terminal is {width}x{height}; the editor needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n"
+                "Make the window larger (q quits)."
+            )
+
+    # -- state -> screen ------------------------------------------------------------------
+
+    @property
+    def selected_index(self) -> int:
+        names = self.engine.axes.names
+        return names.index(self.session.selected) if self.session.selected in names else 0
+
+    def changed(self) -> None:
+        """The session changed: ask for a new preview, redraw the bars, save it."""
+        self._show_state()
+        self.writer.save(self.session)
+
+    @property
+    def _widgets_gone(self) -> bool:
+        """Keys still queued while the app quits arrive after the widgets are gone."""
+        return not self.query("#axes")
+
+    def _show_state(self) -> None:
+        if self._widgets_gone:
+            return
+        self.request_preview()  # first: the render thread starts while the rest is drawn
+        self.bars.show(self.session.recipe, self.selected_index, self.engine.axes)
+        recipe = self.session.recipe
+        title = f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent"
+        self._set_title("#axes-panel", f"axes · step {self.session.step:g}")
+        self._set_title("#preview-panel", title + (" · marked" if self.session.is_marked else ""))
+        self._show_status()
+
+    def _set_title(self, selector: str, title: str) -> None:
+        panel = self.query_one(selector)
+        if panel.border_title != title:  # a new title redraws the whole panel
+            panel.border_title = title
+
+    def _show_status(self, render_ms: float | None = None) -> None:
+        generator = self.engine.generator
+        recipe = self.session.recipe
+        # Timings change from run to run: kept out of headless runs (tests, screenshots).
+        timing = f"{render_ms:.0f} ms" if render_ms is not None and not self.app.is_headless else ""
+        self.query_one(StatusLine).show(
+            [
+                generator.id,
+                str(generator.device),
+                f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent",
+                timing,
+                f"{len(self.session.marks)} marked",
+                f"out {self.out}",
+            ]
+        )
+
+    # -- preview rendering ----------------------------------------------------------------
+
+    def on_face_preview_resized(self, message: FacePreview.Resized) -> None:
+        self._side = message.side
+        self.request_preview()
+
+    def request_preview(self) -> None:
+        if self._renderer is None or self._side < 2:
+            return
+        preview = self.preview
+        size = (preview.size.width, preview.size.height)
+        truecolor = self.app.console.color_system == "truecolor"
+        self._renderer.submit(PreviewRequest(self.session.recipe, self.engine.axes, self._side, size, preview.rich_style, truecolor))
+
+    @property
+    def preview_is_current(self) -> bool:
+        """The preview shows the current face at the current size."""
+        frame = self.preview.frame
+        return frame is not None and frame.recipe == self.session.recipe and frame.side == self._side
+
+    def wait_for_preview(self, timeout: float = 10.0) -> bool:
+        """Block (off the UI thread) until no render is running or waiting."""
+        return self._renderer is not None and self._renderer.wait_idle(timeout)
+
+    def _render_frame(self, request: PreviewRequest) -> Frame:
+        """On the render thread: the latent, one (draft) forward pass resized on the device, the cells."""
+        start = time.perf_counter()
+        image = self.engine.generator.preview(request.recipe.latent(request.axes), request.side)[0]
+        lines = layout_lines(image, *request.size, request.style, request.truecolor) if self.graphics.mode == "halfblock" else []
+        return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000)
+
+    def _deliver_frame(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
+        self.post_message(FrameReady(frame, error))  # thread-safe, and never waits on the UI
+
+    def on_frame_ready(self, message: FrameReady) -> None:
+        if self._widgets_gone:
+            return
+        if message.error is not None:
+            self.notify(str(message.error), title="Cannot draw this face", severity="error")
+            return
+        self.preview.show(message.frame)
+        self._show_status(message.frame.render_ms)
+
+    # -- editing keys ---------------------------------------------------------------------
+
+    def _edit(self, change) -> None:
+        """Apply a change to the session; a refused one (a lock) is shown, never raised."""
+        try:
+            if change():
+                self.changed()
+        except TlganError as error:
+            self.notify(str(error), title="Not done", severity="warning")
+
+    def action_select(self, delta: int) -> None:
+        names = self.engine.axes.names
+        if names and not self._widgets_gone:
+            self.session.selected = names[(self.selected_index + delta) % len(names)]
+            self.writer.save(self.session)
+            self.bars.show(self.session.recipe, self.selected_index)
+
+    def action_move(self, steps: int) -> None:
+        if self.session.selected:
+            self._edit(lambda: self.session.move(self.session.selected, steps, self.engine.axes))
+
+    def action_reset_axis(self) -> None:
+        if self.session.selected:
+            self._edit(lambda: self.session.reset(self.session.selected, self.engine.axes))
+
+    def action_reset_all(self) -> None:
+        self._edit(self.session.reset_all)
+
+    def action_toggle_lock(self) -> None:
+        name = self.session.selected
+        if not name:
+            return
+
+        def toggle() -> bool:
+            locked = self.session.toggle_lock(name, self.engine.axes)
+            self.notify(f"{name} {'locked: it stays put while other axes move' if locked else 'unlocked'}", timeout=2)
+            return True
+
+        self._edit(toggle)
+
+    def action_new_face(self) -> None:
+        self._edit(lambda: self.session.new_face(self.engine.new_recipe()))
+
+    def action_previous_face(self) -> None:
+        if not self.session.previous:
+            self.notify("No earlier face: n shows a new one", timeout=2)
+            return
+        self._edit(self.session.back)
+
+    def action_undo(self) -> None:
+        if not self.session.undo():
+            self.notify("Nothing to undo", timeout=2)
+            return
+        self.changed()
+
+    def action_redo(self) -> None:
+        if not self.session.redo():
+            self.notify("Nothing to redo", timeout=2)
+            return
+        self.changed()
+
+    def action_step(self, direction: int) -> None:
+        self.session.change_step(direction)
+        self.changed()
+
+    def action_mark(self) -> None:
+        marked = self.session.toggle_mark()
+        self.notify(f"{'Marked' if marked else 'Unmarked'} · {len(self.session.marks)} marked for export (e exports)", timeout=2)
+        self.changed()
+
+    # -- files ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        self.run_worker(partial(self._save, self.session.recipe), name="save", thread=True, exit_on_error=False)
+
+    def _save(self, recipe: Recipe) -> tuple[Path, Path]:
+        folder = ensure_output_folder(self.out)
+        return save_face(self.engine, recipe, folder / face_filename(recipe))
+
+    def action_export(self) -> None:
+        if self._export_cancel is not None:
+            self._export_cancel.set()
+            self.notify("Cancelling the export after the current batch…", timeout=3)
+            return
+        if not self.session.marks:
+            self.notify("No marked faces: m marks the face on screen", severity="warning", timeout=3)
+            return
+        self._export_cancel = threading.Event()
+        jobs = export_jobs(list(self.session.marks), self.out)
+        self.query_one("#export-progress", ProgressBar).update(total=len(jobs), progress=0)
+        self.query_one("#export-label", Label).update(f"Exporting {len(jobs)} to {self.out} (e cancels)")
+        self.add_class("exporting")
+        self.run_worker(partial(self._export, jobs, self._export_cancel), name="export", thread=True, exit_on_error=False)
+
+    def _export(self, jobs: list[tuple[Recipe, Path]], cancel: threading.Event) -> ExportReport:
+        ensure_output_folder(self.out)
+        progress = lambda done, total: self.post_message(ExportProgress(done, total))  # noqa: E731
+        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel)
+
+    def on_export_progress(self, message: ExportProgress) -> None:
+        self.query_one("#export-progress", ProgressBar).update(total=max(1, message.total), progress=message.done)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        if worker.name == "export":
+            self._export_cancel = None
+            self.remove_class("exporting")
+        error = worker.error
+        if error is not None:
+            message = str(error) if isinstance(error, TlganError) else f"{type(error).__name__}: {error}"
+            self.notify(message, title="Save failed" if worker.name == "save" else "Export failed", severity="error", timeout=8)
+        elif worker.name == "save":
+            png, sidecar = worker.result
+            size = self.engine.generator.resolution
+            self.notify(f"Saved {png} ({size}x{size}) and {sidecar.name}", title="Saved", timeout=5)
+        elif worker.name == "export":
+            self._report_export(worker.result)
+
+    def _report_export(self, report: ExportReport) -> None:
+        done = f"Exported {len(report.written)} to {self.out}"
+        extra = []
+        if report.skipped:
+            extra.append(f"{len(report.skipped)} already there")
+        if report.failed:
+            extra.append(f"{len(report.failed)} failed")
+        if report.cancelled:
+            extra.append("cancelled")
+        text = done + (f" ({', '.join(extra)})" if extra else "")
+        if report.failed:
+            where, why = report.failed[0]
+            self.notify(f"{text}\n{why}", title="Export", severity="error", timeout=10)
+        else:
+            self.notify(text, title="Export", timeout=5)
+
+    # -- other screens and loading --------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tlgan_tui.tui.help_screen import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.BINDINGS))
+
+    def action_gallery(self) -> None:
+        from tlgan_tui.tui.gallery import GalleryScreen
+
+        self.app.push_screen(GalleryScreen(self.engine, self.session.recipe, self.session.selected), self._picked)
+
+    def _picked(self, picked: tuple[str, Recipe] | None) -> None:
+        if picked is None:
+            return
+        kind, recipe = picked
+        self._edit(lambda: self.session.new_face(recipe) if kind == "random" else self.session.change(recipe))
+
+    def load_recipe(self, path: str | Path) -> None:
+        try:
+            recipe = Recipe.load(path)
+            recipe.latent(self.engine.axes)  # refuses a recipe for another generator or axes
+        except TlganError as error:
+            self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
+            return
+        self._edit(lambda: self.session.new_face(recipe))
+        self.notify(f"Loaded {path}", timeout=3)
+
+    def load_axes(self, path: str | Path) -> None:
+        try:
+            axes = AxisSet.load(path)
+            axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim)
+            self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()))
+        except TlganError as error:
+            self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8)
+            return
+        self.engine.axes = axes
+        if self.session.selected not in axes.names:
+            self.session.selected = axes.names[0] if len(axes) else None
+        self.changed()
+        self.notify(f"Loaded {len(axes)} axes from {path}; edits so far are kept as explicit latents", timeout=5)
+
+    async def action_quit(self) -> None:
+        self.app.exit()

@@ -1,0 +1,45 @@
+"""User key remapping: a JSON file of binding id -> keys, applied with Textual's keymap.
+
+    {"axis.increase": "right,d", "axis.decrease": "left,a", "face.save": "ctrl+s"}
+
+The default file is $XDG_CONFIG_HOME/tlgan/keymap.json (~/.config/tlgan/keymap.json); the ids
+are listed in the README and used by EditorScreen.BINDINGS.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+
+from tlgan_tui.errors import TlganError
+
+
+class KeymapError(TlganError):
+    """A keymap file that cannot be used."""
+
+
+def default_keymap_path() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "tlgan" / "keymap.json"
+
+
+def load_keymap(path: Path, known_ids: list[str], required: bool) -> dict[str, str]:
+    """The keymap in `path`; {} when the default file does not exist (`required` False)."""
+    if not path.is_file():
+        if required:
+            raise KeymapError(f"keymap file not found: {path}")
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise KeymapError(f"cannot read keymap {path}: {error}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) and v.strip() for v in data.values()):
+        raise KeymapError(f'{path}: a keymap is a JSON object of binding id -> keys, e.g. {{"face.save": "ctrl+s"}}')
+    for binding_id in data:
+        if binding_id not in known_ids:
+            close = difflib.get_close_matches(binding_id, known_ids, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known ids: {', '.join(known_ids)}"
+            raise KeymapError(f"{path}: unknown binding id {binding_id!r}{hint}")
+    return dict(data)

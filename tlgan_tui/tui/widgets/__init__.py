@@ -1,0 +1,1 @@
+"""The editor's widgets: axis bars, the face preview, the status line."""

@@ -1,0 +1,163 @@
+"""The axis bars: one row per axis with its name, a bar centred on 0, the offset in the axis's
+own units (AxisInfo.format_value: "+6.6 years" for a fitted axis, "+1.50" for SeFa), and a lock
+mark. The selected row is highlighted and kept in view."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.recipe import Recipe
+
+SPAN = 3.0
+"""The offset at either end of a bar; larger offsets show an arrow at the end."""
+LOCK_WIDTH = 6
+MIN_BAR = 7
+
+
+class AxisBars(Widget):
+    COMPONENT_CLASSES = {
+        "axis-bars--header",
+        "axis-bars--selected",
+        "axis-bars--fill",
+        "axis-bars--track",
+        "axis-bars--centre",
+        "axis-bars--lock",
+    }
+
+    DEFAULT_CSS = """
+    AxisBars {
+        width: 1fr;
+        height: 1fr;
+    }
+    AxisBars > .axis-bars--header { color: $text-muted; text-style: bold; }
+    AxisBars > .axis-bars--selected { background: $accent 35%; text-style: bold; }
+    AxisBars > .axis-bars--fill { color: $accent; }
+    AxisBars > .axis-bars--track { color: $text-disabled; }
+    AxisBars > .axis-bars--centre { color: $text-muted; }
+    AxisBars > .axis-bars--lock { color: $warning; text-style: bold reverse; }
+    """
+
+    def __init__(self, axes: AxisSet, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.axes = axes
+        self.offsets: dict[str, float] = {}
+        self.locks: frozenset[str] = frozenset()
+        self.selected = 0
+        self._top = 0
+        self._styles: dict[str, Style] = {}
+        self._rows: dict[tuple, Strip] = {}
+        """Drawn rows by what they show: a key press changes one or two of them."""
+
+    def _style(self, name: str) -> Style:
+        """A component style, looked up once per theme (the lookup is slow, rows are redrawn often)."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"axis-bars--{name}")
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+        self._rows = {}
+
+    def show(self, recipe: Recipe, selected: int, axes: AxisSet | None = None) -> None:
+        if axes is not None and axes is not self.axes:
+            self.axes = axes
+            self._rows = {}
+        self.offsets = dict(recipe.offsets)
+        self.locks = recipe.locks
+        self.selected = selected
+        self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._scroll_to_selected()  # here, where the size is known for sure
+        return super().render_lines(crop)
+
+    def _scroll_to_selected(self) -> None:
+        rows = max(1, self.size.height - 1)
+        if self.selected < self._top:
+            self._top = self.selected
+        elif self.selected >= self._top + rows:
+            self._top = self.selected - rows + 1
+        self._top = max(0, min(self._top, max(0, len(self.axes) - rows)))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._header(width, base)
+        index = self._top + y - 1
+        if index >= len(self.axes):
+            return Strip.blank(width, base)
+        name = self.axes.info[index].name
+        key = (index, width, self.offsets.get(name, 0.0), index == self.selected, name in self.locks)
+        row = self._rows.get(key)
+        if row is None:
+            if len(self._rows) > 4096:
+                self._rows = {}
+            row = self._rows[key] = self._row(index, width, base)
+        return row
+
+    def _columns(self, width: int) -> tuple[int, int, int]:
+        """Widths of the name, the bar and the value (wide enough for the axes' units). In a
+        narrow panel the bar shrinks first, then the names, so values and lock marks stay seen."""
+        value_width = max((len(info.format_value(-9.99)) for info in self.axes.info), default=5)
+        room = width - value_width - LOCK_WIDTH - 3
+        name_width = min(16, max((len(name) for name in self.axes.names), default=4), max(4, room - MIN_BAR))
+        bar_width = max(MIN_BAR, room - name_width)
+        return name_width, bar_width - (1 - bar_width % 2), value_width  # odd: 0 gets a centre cell
+
+    def _header(self, width: int, base: Style) -> Strip:
+        style = base + self._style("header")
+        name_width, bar_width, value_width = self._columns(width)
+        left, right = f"-{SPAN:g}", f"+{SPAN:g}"
+        scale = f"{left}{'0':^{bar_width - len(left) - len(right)}}{right}"
+        text = f"{'axis':<{name_width}} {scale} {'value':>{value_width}}"
+        return Strip([Segment(text, style)]).crop_extend(0, width, base)
+
+    def _row(self, index: int, width: int, base: Style) -> Strip:
+        info = self.axes.info[index]
+        value = self.offsets.get(info.name, 0.0)
+        row = base + self._style("selected") if index == self.selected else base
+        fill = row + self._style("fill")
+        track = row + self._style("track")
+        centre_style = row + self._style("centre")
+        name_width, bar_width, value_width = self._columns(width)
+        name = info.name if len(info.name) <= name_width else info.name[: name_width - 1] + "…"
+        segments = [Segment(f"{name:<{name_width}} ", row)]
+        segments += _bar(value, bar_width, fill, track, centre_style)
+        segments.append(Segment(f" {info.format_value(value):>{value_width}} ", row))
+        if info.name in self.locks:
+            segments.append(Segment(" lock ", row + self._style("lock")))
+        else:
+            segments.append(Segment(" " * LOCK_WIDTH, row))
+        return Strip(segments).crop_extend(0, width, row)
+
+
+def _bar(value: float, width: int, fill: Style, track: Style, centre: Style) -> list[Segment]:
+    """A bar `width` cells wide centred on 0, filled from the centre to `value` (of ±SPAN)."""
+    half = width // 2
+    reach = round(min(abs(value), SPAN) / SPAN * half)
+    beyond = abs(value) > SPAN
+    cells: list[tuple[str, Style]] = []
+    for i in range(width):
+        distance = i - half
+        if distance == 0:
+            cells.append(("┼" if value == 0 else "╋", centre if value == 0 else fill))
+        elif (value > 0 and 0 < distance <= reach) or (value < 0 and 0 < -distance <= reach):
+            end = abs(distance) == half and beyond
+            cells.append(("▶" if end and value > 0 else "◀" if end else "━", fill))
+        else:
+            cells.append(("─", track))
+    segments: list[Segment] = []
+    for char, style in cells:  # merge runs of one style into one segment
+        if segments and segments[-1].style is style:
+            segments[-1] = Segment(segments[-1].text + char, style)
+        else:
+            segments.append(Segment(char, style))
+    return segments
