@@ -154,7 +154,7 @@ async def wait_until(predicate, timeout: float = 10.0, poll: float = 0.005) -> b
 
 async def settle(app: EditorApp) -> None:
     editor = app.editor
-    await wait_until(lambda: editor._renderer is not None and editor._renderer.idle and editor.preview_is_current, 30)
+    await wait_until(lambda: editor.preview_settled, 30)
     await asyncio.sleep(0.05)
 
 

@@ -43,7 +43,7 @@ async def settle(pilot) -> None:
         await pilot.pause()
         await app.workers.wait_for_complete()
         editor = app.editor
-        if editor is not None and editor._renderer is not None and editor._renderer.idle and editor.preview_is_current:
+        if editor is not None and editor.preview_settled:
             await pilot.pause()
             return
         await asyncio.sleep(0.01)

@@ -17,7 +17,7 @@ from PIL import Image, PngImagePlugin
 
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import OutputError, RecipeError, TlganError
-from tlgan_tui.fileio import atomic_write_bytes, check_writable_folder
+from tlgan_tui.fileio import atomic_write_bytes, check_writable_folder, read_user_text
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session, is_session_data
 
@@ -65,10 +65,7 @@ class RecipeList:
 
 def read_recipe_list(path: str | Path) -> RecipeList:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RecipeError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+    text = read_user_text(path, "recipes", RecipeError)
     try:
         whole = json.loads(text)
     except json.JSONDecodeError:

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from tlgan_tui.errors import OutputError
+from tlgan_tui.errors import OutputError, TlganError
 
 
 def check_writable_folder(path: str | Path) -> Path:
@@ -48,3 +48,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_user_text(path: str | Path, what: str, error: type[TlganError]) -> str:
+    """A text file the user named, or `error` saying in one line why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as failure:
+        raise error(f"cannot read {what} {path}: {getattr(failure, 'strerror', None) or failure}") from None

@@ -16,7 +16,7 @@ import numpy as np
 
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.errors import RecipeError
-from tlgan_tui.fileio import atomic_write_text
+from tlgan_tui.fileio import atomic_write_text, read_user_text
 from tlgan_tui.latent import on_sphere, seed_latent
 
 FORMAT = "tlgan-recipe/1"
@@ -144,12 +144,7 @@ class Recipe:
 
     @classmethod
     def load(cls, path: str | Path) -> "Recipe":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise RecipeError(f"cannot read recipe {path}: {getattr(error, 'strerror', None) or error}") from None
-        return cls.from_json(text, str(path))
+        return cls.from_json(read_user_text(path, "recipe", RecipeError), str(path))
 
     def save(self, path: str | Path, latent: np.ndarray | None = None) -> Path:
         return atomic_write_text(path, self.to_json(latent))

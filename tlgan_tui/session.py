@@ -16,7 +16,7 @@ from typing import Any, Callable
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
-from tlgan_tui.fileio import atomic_write_text
+from tlgan_tui.fileio import atomic_write_text, read_user_text
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import History, Recipe
 
@@ -211,12 +211,7 @@ class Session:
 
     @classmethod
     def load(cls, path: str | Path) -> "Session":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise SessionError(f"cannot read session {path}: {getattr(error, 'strerror', None) or error}") from None
-        return cls.from_json(text, str(path))
+        return cls.from_json(read_user_text(path, "session", SessionError), str(path))
 
     def save(self, path: str | Path) -> Path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)

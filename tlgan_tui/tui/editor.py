@@ -225,6 +225,12 @@ class EditorScreen(Screen):
         frame = self.preview.frame
         return frame is not None and frame.recipe == self.session.recipe and frame.side == self._side
 
+    @property
+    def preview_settled(self) -> bool:
+        """No render is running or waiting, and the preview shows the current face: what a
+        headless driver (tests, screenshots, benchmarks) waits for."""
+        return self._renderer is not None and self._renderer.idle and self.preview_is_current
+
     def wait_for_preview(self, timeout: float = 10.0) -> bool:
         """Block (off the UI thread) until no render is running or waiting."""
         return self._renderer is not None and self._renderer.wait_idle(timeout)
