@@ -30,7 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_garbage_collector  # noqa: E402
+from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_interpreter  # noqa: E402
 
 configure_colors("truecolor")  # as `tlgan` does, before Textual is imported
 configure_frame_rate()
@@ -60,6 +60,12 @@ class SlowGenerator:
         self.calls += 1
         time.sleep(self._delay)
         return self._generator.synthesize(z, size=size, batch_size=batch_size)
+
+    def preview(self, z, size):
+        """What the editor's preview calls; slowed down like synthesize."""
+        self.calls += 1
+        time.sleep(self._delay)
+        return self._generator.preview(z, size)
 
 
 class Probe:
@@ -262,7 +268,7 @@ def main() -> None:
     presses = 60 if args.quick else 300
     engine = Engine.open("default", device="cpu")
     engine.generator.favour_latency()  # as `tlgan` does for the editor
-    tune_garbage_collector()
+    tune_interpreter()
 
     default = asyncio.run(run_app(engine, lambda app: latency(app, presses)))
     held30 = asyncio.run(run_app(engine, lambda app: held_key(app, 3.0, 30)))

@@ -10,9 +10,39 @@ import numpy as np
 
 from tlgan_tui.axes import AxisInfo, AxisSet
 from tlgan_tui.engine import Engine
+from tlgan_tui.generators.base import Generator
 from tlgan_tui.tui.app import EditorApp
 
 SIZE = (120, 40)
+
+
+class PatternGenerator(Generator):
+    """Stands in for the default model where exact pixels must not depend on the machine's
+    floating-point kernels (snapshots): integer stripes whose colours follow the latent."""
+
+    def __init__(self, model: Generator):
+        self.id, self.latent_dim, self.resolution = model.id, model.latent_dim, model.resolution
+        self.description, self.weights_path, self.device = model.description, model.weights_path, model.device
+
+    def forward(self, z):
+        raise NotImplementedError("PatternGenerator draws with synthesize")
+
+    def first_layer_weight(self):
+        raise NotImplementedError
+
+    def synthesize(self, z, size=None, batch_size=64):
+        side = size or self.resolution
+        codes = np.round(np.atleast_2d(np.asarray(z))[:, :3] * 8).astype(np.int64)
+        rows, columns = np.mgrid[0:side, 0:side]
+        images = [np.stack([(rows * 4 + columns * (2 + c) + code * 16) % 256 for c, code in enumerate(row)], axis=-1) for row in codes]
+        return np.stack(images).astype(np.uint8)
+
+    def preview(self, z, size):
+        return self.synthesize(z, size)
+
+
+def patterned(engine: Engine) -> Engine:
+    return Engine(PatternGenerator(engine.generator), engine.axes)
 
 
 def sefa_only(engine: Engine) -> Engine:

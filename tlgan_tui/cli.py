@@ -370,7 +370,7 @@ def add_editor_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_editor(args: argparse.Namespace) -> int:
     """`tlgan` alone: the editor."""
-    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_garbage_collector
+    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_interpreter
     from tlgan_tui.tui.graphics import choose_graphics
 
     # All before Textual is imported: it reads the colour depth and frame rate then, and
@@ -409,7 +409,7 @@ def cmd_editor(args: argparse.Namespace) -> int:
         engine, session_path=path, session=session, offer=offer, out=args.editor_out,
         graphics=graphics, seed=args.editor_seed, keymap=keymap, notes=tuple(notes),
     )
-    tune_garbage_collector()
+    tune_interpreter()
     app.run()
     app.writer.close()
     if app.writer.error is not None:
