@@ -1,7 +1,9 @@
 """The editor as a person drives it with the keyboard (Textual's Pilot, headless)."""
 
 import asyncio
+import copy
 import json
+import time
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from PIL import Image
 
 from tests.editor_support import bar_row, drive, make_app, notices, parallel_axes, sefa_only, send_keys, settle, shown_image
 from tlgan_tui.cli import main
+from tlgan_tui.engine import Engine
 from tlgan_tui.session import Session
 from tlgan_tui.tui.gallery import GalleryScreen
 from tlgan_tui.tui.help_screen import HelpScreen
@@ -317,3 +320,34 @@ def test_q_quits_and_the_session_is_on_disk(engine, tmp_path):
     asyncio.run(run())
     app.writer.close()
     assert Session.load(tmp_path / "state" / "session.json").recipe.offsets == {"sefa-0": 0.5}
+
+
+def test_q_right_after_s_finishes_the_save_before_quitting(engine, tmp_path):
+    class SlowSaves(type(engine.generator)):
+        """Full-resolution renders take a second, as a large model's do on a CPU."""
+
+        def synthesize(self, z, size=None, batch_size=64):
+            if size is None:
+                time.sleep(1.0)
+            return super().synthesize(z, size, batch_size)
+
+    slow = copy.copy(engine.generator)
+    slow.__class__ = SlowSaves
+    app = make_app(Engine(slow, engine.axes), tmp_path)
+    said = []
+
+    async def run():
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("s", "q")
+            await pilot.pause()
+            said.extend(notices(app))
+            for _ in range(300):
+                if not app.is_running:
+                    break
+                await asyncio.sleep(0.02)
+
+    asyncio.run(run())
+    app.writer.close()
+    assert any("Finishing the file being written" in notice for notice in said)  # the user is told why it waits
+    assert len(list((tmp_path / "out").glob("*.png"))) == 1 and len(list((tmp_path / "out").glob("*.json"))) == 1

