@@ -351,3 +351,65 @@ def test_q_right_after_s_finishes_the_save_before_quitting(engine, tmp_path):
     app.writer.close()
     assert any("Finishing the file being written" in notice for notice in said)  # the user is told why it waits
     assert len(list((tmp_path / "out").glob("*.png"))) == 1 and len(list((tmp_path / "out").glob("*.json"))) == 1
+
+
+def test_the_next_step_is_drawn_ahead_so_the_key_shows_it_at_once(engine, tmp_path):
+    seen = {"asked": []}
+
+    async def script(pilot):
+        editor = pilot.app.editor
+        work = editor._renderer._work
+
+        def counting(request):
+            seen["asked"].append(request.ahead)
+            return work(request)
+
+        editor._renderer._work = counting
+        await pilot.press("l")
+        await settle(pilot)  # settles once the faces one step either way are drawn too
+        seen["asked"].clear()
+        await pilot.press("l")
+        await settle(pilot)
+        seen["image"] = shown_image(pilot.app)
+        seen["recipe"] = pilot.app.session.recipe
+
+    drive(make_app(engine, tmp_path), script)
+    assert False not in seen["asked"]  # the key's face was ready: nothing was rendered for it
+    assert seen["recipe"].offsets == {"sefa-0": 1.0}
+    assert np.array_equal(seen["image"], engine.render_preview(seen["recipe"], seen["image"].shape[0]))
+
+
+def test_a_key_whose_face_is_being_drawn_ahead_waits_for_it_instead_of_drawing_it_twice(engine, tmp_path):
+    class SlowPreviews(type(engine.generator)):
+        def preview(self, z, size):
+            time.sleep(0.3)
+            return super().preview(z, size)
+
+    slow = copy.copy(engine.generator)
+    slow.__class__ = SlowPreviews
+    asked = []
+
+    async def script(pilot):
+        editor = pilot.app.editor
+        work = editor._renderer._work
+
+        def counting(request):
+            asked.append(request.ahead)
+            return work(request)
+
+        editor._renderer._work = counting
+        await pilot.press("l")  # rendered after the key; then +1 and -1 are drawn ahead, slowly
+        for _ in range(200):
+            if editor.preview_is_current:
+                break
+            await asyncio.sleep(0.01)
+        asked.clear()
+        await asyncio.sleep(0.05)  # the face one more step up is being drawn now
+        await pilot.press("l")
+        await settle(pilot)
+        seen["current"] = editor.preview_is_current
+
+    seen = {}
+    app = drive(make_app(Engine(slow, engine.axes), tmp_path), script)
+    assert app.session.recipe.offsets == {"sefa-0": 1.0} and seen["current"]
+    assert False not in asked  # the second key's face came from the drawing ahead, not a render of its own

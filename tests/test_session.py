@@ -157,3 +157,24 @@ def test_latest_wins_drops_stale_requests_and_reports_errors():
     runner.wait_idle(5)
     assert isinstance(done[-1][2], ValueError)
     runner.close()
+
+
+def test_background_requests_wait_for_real_ones_and_are_dropped_by_them():
+    release = threading.Event()
+    done = []
+
+    def work(n):
+        if n == 0:
+            release.wait(5)
+        return n
+
+    runner = LatestWins(work, lambda n, result, error: done.append(n))
+    runner.submit(0)
+    time.sleep(0.05)
+    runner.submit_background([10, 11])
+    runner.submit(1)  # a real request drops the background ones not yet started...
+    runner.submit_background([20, 21])  # ...and new background work queues behind it
+    release.set()
+    assert runner.wait_idle(5)
+    assert done == [0, 1, 20, 21]
+    runner.close()

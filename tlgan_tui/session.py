@@ -55,9 +55,13 @@ class Session:
         self.recipe = recipe
         return True
 
-    def move(self, axis: str, steps: float, axes: AxisSet) -> bool:
+    def moved(self, axis: str, steps: float, axes: AxisSet) -> Recipe:
+        """The face `steps` steps along `axis` from the current one, without going there."""
         value = round(self.recipe.offsets.get(axis, 0.0) + steps * self.step, 6)
-        return self.change(self.recipe.with_offset(axis, value, axes))
+        return self.recipe.with_offset(axis, value, axes)
+
+    def move(self, axis: str, steps: float, axes: AxisSet) -> bool:
+        return self.change(self.moved(axis, steps, axes))
 
     def reset(self, axis: str, axes: AxisSet) -> bool:
         return self.change(self.recipe.with_offset(axis, 0.0, axes))

@@ -38,6 +38,11 @@ from tlgan_tui.tui.widgets.status import StatusLine
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 BIG_MOVE = 5
 EXPORT_BATCH = 16
+PREFETCH_STEPS = (1, -1)
+"""While nothing else is asked for, the render thread draws the faces one step either way along
+the selected axis, so the next arrow key finds its frame ready (benchmarks/editor.py measures
+both ways)."""
+PREFETCH_KEEP = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,13 +56,22 @@ class PreviewRequest:
     """The preview's background, for the padding around the face."""
     truecolor: bool
     """The screen is drawn in truecolour."""
+    ahead: bool = False
+    """Drawn ahead of a key that may ask for it: kept, not shown."""
+
+    def draws_like(self, other: "PreviewRequest") -> bool:
+        """Both ask for the same frame."""
+        return (self.recipe, self.side, self.size, self.style, self.truecolor) == (
+            other.recipe, other.side, other.size, other.style, other.truecolor
+        ) and self.axes is other.axes
 
 
 class FrameReady(Message):
     """A preview frame (or the reason there is none) from the render thread."""
 
-    def __init__(self, frame: Frame | None, error: Exception | None) -> None:
+    def __init__(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
         super().__init__()
+        self.request = request
         self.frame = frame
         self.error = error
 
@@ -104,6 +118,12 @@ class EditorScreen(Screen):
         self.graphics = graphics
         self._side = 0
         self._renderer: LatestWins[PreviewRequest, Frame] | None = None
+        self._ahead: list[tuple[PreviewRequest, Frame]] = []
+        """Frames drawn ahead (PREFETCH_STEPS), newest last."""
+        self._ahead_asked: list[PreviewRequest] = []
+        """Faces being drawn ahead or waiting to be."""
+        self._awaited: PreviewRequest | None = None
+        """The face on screen should be, when it is one being drawn ahead already."""
         self._export_cancel: threading.Event | None = None
 
     # -- layout ---------------------------------------------------------------------------
@@ -211,13 +231,47 @@ class EditorScreen(Screen):
         self._side = message.side
         self.request_preview()
 
-    def request_preview(self) -> None:
-        if self._renderer is None or self._side < 2:
-            return
+    def _preview_request(self, recipe: Recipe, ahead: bool = False) -> PreviewRequest:
         preview = self.preview
         size = (preview.size.width, preview.size.height)
         truecolor = self.app.console.color_system == "truecolor"
-        self._renderer.submit(PreviewRequest(self.session.recipe, self.engine.axes, self._side, size, preview.rich_style, truecolor))
+        return PreviewRequest(recipe, self.engine.axes, self._side, size, preview.rich_style, truecolor, ahead)
+
+    def request_preview(self) -> None:
+        if self._renderer is None or self._side < 2:
+            return
+        request = self._preview_request(self.session.recipe)
+        self._awaited = None
+        shown = self.preview.frame
+        if shown is not None and (shown.recipe, shown.side, shown.size) == (request.recipe, request.side, request.size):
+            self._draw_ahead()  # the face on screen is this one already (a mark, a new step size)
+            return
+        ready = next((frame for done, frame in self._ahead if done.draws_like(request)), None)
+        if ready is not None:
+            self._show_frame(ready)
+        elif any(asked.draws_like(request) for asked in self._ahead_asked):
+            self._awaited = request  # being drawn ahead already: shown when it comes
+        else:
+            self._ahead_asked = []  # a real request drops the background ones not yet begun
+            self._renderer.submit(request)
+
+    def _draw_ahead(self) -> None:
+        """Queue the faces the next arrow key would ask for, unless they are drawn already."""
+        name = self.session.selected
+        if self._renderer is None or self._side < 2 or name is None:
+            return
+        running = self._renderer.running()
+        begun = [running] if isinstance(running, PreviewRequest) and running.ahead else []
+        wanted = []
+        for steps in PREFETCH_STEPS:
+            try:
+                request = self._preview_request(self.session.moved(name, steps, self.engine.axes), ahead=True)
+            except TlganError:
+                continue  # a move the locks forbid: the key will say so
+            if not any(done.draws_like(request) for done, _ in self._ahead) and not any(b.draws_like(request) for b in begun):
+                wanted.append(request)
+        self._ahead_asked = begun + wanted
+        self._renderer.submit_background(wanted)
 
     @property
     def preview_is_current(self) -> bool:
@@ -243,16 +297,29 @@ class EditorScreen(Screen):
         return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000)
 
     def _deliver_frame(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
-        self.post_message(FrameReady(frame, error))  # thread-safe, and never waits on the UI
+        self.post_message(FrameReady(request, frame, error))  # thread-safe, and never waits on the UI
 
     def on_frame_ready(self, message: FrameReady) -> None:
         if self._widgets_gone:
             return
+        request = message.request
+        if request.ahead:
+            self._ahead_asked = [asked for asked in self._ahead_asked if asked is not request]
+            if message.frame is not None:
+                self._ahead = [*self._ahead, (request, message.frame)][-PREFETCH_KEEP:]
+            if self._awaited is None or not self._awaited.draws_like(request):
+                return  # kept for a key that may ask for it (a failure is met again if it does)
+            self._awaited = None
         if message.error is not None:
             self.notify(str(message.error), title="Cannot draw this face", severity="error")
             return
-        self.preview.show(message.frame)
-        self._show_status(message.frame.render_ms)
+        self._show_frame(message.frame)
+
+    def _show_frame(self, frame: Frame) -> None:
+        self.preview.show(frame)
+        self._show_status(frame.render_ms)
+        if frame.recipe == self.session.recipe:
+            self._draw_ahead()
 
     # -- editing keys ---------------------------------------------------------------------
 
@@ -270,6 +337,7 @@ class EditorScreen(Screen):
             self.session.selected = names[(self.selected_index + delta) % len(names)]
             self.writer.save(self.session)
             self.bars.show(self.session.recipe, self.selected_index)
+            self._draw_ahead()
 
     def action_move(self, steps: int) -> None:
         if self.session.selected:
