@@ -27,20 +27,14 @@ configure_colors("truecolor")
 from tlgan_tui.engine import Engine  # noqa: E402
 from tlgan_tui.session import Session  # noqa: E402
 from tlgan_tui.tui.app import EditorApp  # noqa: E402
+from tlgan_tui.tui.headless import settle as settle_headless  # noqa: E402
 
 OUT = ROOT / "screenshots"
 SIZE = (160, 50)
 
 
 async def settle(pilot) -> None:
-    app = pilot.app
-    for _ in range(1000):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        editor = app.editor
-        if editor is not None and editor.preview_settled:
-            break
-        await asyncio.sleep(0.01)
+    await settle_headless(pilot, tries=1000)
     await pilot.pause(0.2)
 
 

@@ -12,6 +12,7 @@ from tlgan_tui.axes import AxisInfo, AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.generators.base import Generator
 from tlgan_tui.tui.app import EditorApp
+from tlgan_tui.tui.headless import settle as settle_headless
 
 SIZE = (120, 40)
 
@@ -67,17 +68,8 @@ def make_app(engine: Engine, tmp_path: Path, **options) -> EditorApp:
 
 
 async def settle(pilot) -> None:
-    """Wait for workers and for the preview to show the current face at the current size."""
-    app = pilot.app
-    for _ in range(500):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        editor = app.editor
-        if editor is not None and editor.preview_settled:
-            await pilot.pause()
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the preview did not catch up with the session")
+    if not await settle_headless(pilot):
+        raise AssertionError("the preview did not catch up with the session")
 
 
 def drive(app: EditorApp, script: Callable[..., Awaitable[None]], size: tuple[int, int] = SIZE) -> EditorApp:
