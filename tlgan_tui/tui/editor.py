@@ -209,11 +209,13 @@ class EditorScreen(Screen):
         if panel.border_title != title:  # a new title redraws the whole panel
             panel.border_title = title
 
-    def _show_status(self, render_ms: float | None = None) -> None:
+    def _show_status(self) -> None:
         generator = self.engine.generator
         recipe = self.session.recipe
-        # Timings change from run to run: kept out of headless runs (tests, screenshots).
-        timing = f"{render_ms:.0f} ms" if render_ms is not None and not self.app.is_headless else ""
+        frame = self.preview.frame
+        # The render time of the frame on screen. Timings change from run to run: kept out of
+        # headless runs (tests, screenshots).
+        timing = f"{frame.render_ms:.0f} ms" if frame is not None and not self.app.is_headless else ""
         self.query_one(StatusLine).show(
             [
                 generator.id,
@@ -317,7 +319,7 @@ class EditorScreen(Screen):
 
     def _show_frame(self, frame: Frame) -> None:
         self.preview.show(frame)
-        self._show_status(frame.render_ms)
+        self._show_status()
         if frame.recipe == self.session.recipe:
             self._draw_ahead()
 
