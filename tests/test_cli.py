@@ -73,7 +73,10 @@ def test_axes_and_info_describe_the_model_in_use(capsys):
         (["render", "--seed", "1", "--set", "sefa-0=lots"], "'lots' is not a number"),
         (["render", "--seed", "1", "--set", "sefa-0"], "--set expects AXIS=VALUE"),
         (["render", "--seed", "1", "--lock", "gendr"], "unknown axis 'gendr'"),
-        (["render", "--seed", "x"], "invalid int value"),
+        (["render", "--seed", "x"], "a seed is a whole number from 0 up, not 'x'"),
+        (["render", "--seed", "-1"], "a seed is a whole number from 0 up"),
+        (["render", "--seed", "1", "--set", "sefa-0=nan"], "must be a finite number"),
+        (["render", "--seed", "1", "--set", "sefa-0=1e308"], "outside -100..100"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_code_2_and_writes_nothing(tmp_path, capsys, argv, message):
@@ -82,6 +85,11 @@ def test_bad_input_gives_one_line_and_exit_code_2_and_writes_nothing(tmp_path, c
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_show_refuses_an_absurd_width(capsys):
+    code, _, err = run(capsys, "show", "--seed", "1", "--width", "100000")
+    assert code == 2 and "--width must be from 2 to 1024 cells" in err
 
 
 def test_a_missing_output_folder_is_refused(tmp_path, capsys):

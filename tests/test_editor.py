@@ -413,3 +413,25 @@ def test_a_key_whose_face_is_being_drawn_ahead_waits_for_it_instead_of_drawing_i
     app = drive(make_app(Engine(slow, engine.axes), tmp_path), script)
     assert app.session.recipe.offsets == {"sefa-0": 1.0} and seen["current"]
     assert False not in asked  # the second key's face came from the drawing ahead, not a render of its own
+
+
+def test_bars_speak_units_scaled_by_what_the_locks_leave_and_narrow_panels_keep_names(engine, tmp_path):
+    from tlgan_tui.axes import AxisInfo, AxisSet
+
+    shipped = Engine.open("default", device="cpu").axes  # named axes with units first
+    rows = {}
+
+    async def script(pilot):
+        await pilot.press("l", "l", "down", "space", "up")  # gender +1, then age locked
+        await settle(pilot)
+        rows["gender"] = bar_row(pilot.app, "gender")
+        await pilot.resize_terminal(60, 16)
+        await settle(pilot)
+        rows["narrow"] = [bar_row(pilot.app, name) for name in ("gender", "age")]
+
+    drive(make_app(Engine(engine.generator, shipped), tmp_path), script)
+    locked_effect = shipped.effect("gender", {"age"})
+    assert 0 < locked_effect < 1  # gender leans on age: locking age takes some of its step
+    assert shipped.axis("gender").format_value(1.0, locked_effect) in rows["gender"]
+    assert rows["narrow"][0].startswith("gender") and rows["narrow"][1].startswith("age")
+    assert "lock" in rows["narrow"][1]

@@ -92,7 +92,7 @@ def test_the_editor_killed_with_sigkill_is_resumed_as_it_was(engine, tmp_path):
     app.writer.close()
     assert rows["first row"].startswith("gender")  # the bars start at the top, not at the selection
     # The bars speak the attributes' own units (P(male), years).
-    assert engine.axes.axis("gender").format_value(1.0) in rows["gender"]
+    assert engine.axes.axis("gender").format_value(1.0, engine.axes.effect("gender", {"age"})) in rows["gender"]
     assert engine.axes.axis("age").format_value(-0.5) in rows["age"] and "lock" in rows["age"]
     assert rows["preview"].offsets == {"gender": 1.0, "age": -0.5} and rows["preview"].seed == 7
     assert rows["undone"] == frozenset() and app.session.step == 1.0 and len(app.session.marks) == 1

@@ -26,7 +26,7 @@ from tlgan_tui.latent import on_sphere
 
 FORMAT = "tlgan-axes/1"
 # A move is refused when less than this fraction of the axis is left once the locked axes are
-# projected out (the axis is then 99% a combination of them and its residual mostly noise).
+# projected out (its cosine with their span is then over 0.989 and the residual mostly noise).
 MIN_RESIDUAL = 0.15
 
 
@@ -45,12 +45,14 @@ class AxisInfo:
     """Fit quality, e.g. {"r2": 0.44, "stability": 0.98} or {"accuracy": 0.9}."""
     description: str = ""
 
-    def format_value(self, offset: float) -> str:
-        """An offset as the attribute's own change where it is known ("+6.6 years")."""
+    def format_value(self, offset: float, effect: float = 1.0, unit: bool = True) -> str:
+        """An offset as the attribute's own change where it is known ("+6.6 years"); `effect`
+        is AxisSet.effect under the locks held; `unit=False` leaves the unit's name out."""
         if self.per_step is None or not self.unit:
             return f"{offset:+.2f}"
         digits = 2 if abs(self.per_step) < 1 else 1
-        return f"{offset * self.per_step:+.{digits}f} {self.unit}"
+        number = f"{offset * self.per_step * effect:+.{digits}f}"
+        return f"{number} {self.unit}" if unit else number
 
 
 class AxisSet:
@@ -131,13 +133,21 @@ class AxisSet:
         residual = direction - basis @ (basis.T @ direction)
         length = float(np.linalg.norm(residual))
         if length < MIN_RESIDUAL:
-            share = np.sqrt(max(0.0, 1 - length**2)) * 100
+            cosine = np.sqrt(max(0.0, 1 - length**2))
             raise LockError(
                 f"cannot move {name!r} while {', '.join(others)} {'is' if len(others) == 1 else 'are'} locked: "
-                f"{share:.0f}% of it lies along the locked {'axis' if len(others) == 1 else 'axes'}, "
+                f"it is almost a combination of {'it' if len(others) == 1 else 'them'} (cosine {cosine:.3f}), "
                 "so nothing would be left to move; unlock one first"
             )
         return residual / length
+
+    def effect(self, name: str, locks: Iterable[str]) -> float:
+        """The share of a step along `name` that goes along its own direction while `locks` are
+        held: 1 unless it leans on a locked axis. Its attribute changes by per_step times this."""
+        try:
+            return float(self.direction(name) @ self.moving_direction(name, locks))
+        except LockError:
+            return 0.0
 
     def check(self, offsets: Mapping[str, float], locks: Iterable[str]) -> None:
         """Refuse (with the reason) offsets and locks that cannot stand together."""
@@ -209,6 +219,8 @@ class AxisSet:
         except AxisFileError:
             raise
         except Exception as error:  # any malformed content means the same thing to the user
+            if "allow_pickle" in str(error):
+                raise AxisFileError(f"{path} is not an axis file: it holds pickled objects, which tlgan never loads") from None
             raise AxisFileError(f"{path} is not a readable axis file ({type(error).__name__}: {error})") from None
         if axes.latent_dim != meta["latent_dim"]:
             raise AxisFileError(f"{path}: directions have {axes.latent_dim} dimensions, the file says {meta['latent_dim']}")

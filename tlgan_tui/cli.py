@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Callable, Iterator, Sequence
 from tlgan_tui.errors import TlganError
 
 EXIT_USAGE = 2
+MAX_SHOW_WIDTH = 1024
 
 
 class UsageError(TlganError):
@@ -23,6 +25,16 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def seed_value(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 up, not {text!r}")
+    return seed
 
 
 def add_model_options(parser: argparse.ArgumentParser, top_level: bool) -> None:
@@ -47,7 +59,7 @@ def add_model_options(parser: argparse.ArgumentParser, top_level: bool) -> None:
 
 def add_face_options(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--seed", type=int, help="the face of this seed (default: a random one)")
+    source.add_argument("--seed", type=seed_value, help="the face of this seed (default: a random one)")
     source.add_argument("--recipe", metavar="FILE", help="a recipe file (a PNG's .json sidecar)")
     parser.add_argument("--set", action="append", default=[], metavar="AXIS=VALUE", help="move along an axis (repeatable)")
     parser.add_argument("--lock", action="append", default=[], metavar="AXIS", help="hold an axis's attribute while others move (repeatable)")
@@ -65,7 +77,7 @@ def build_parser() -> Parser:
     show = commands.add_parser("show", help="print a face in the terminal")
     add_face_options(show)
     show.add_argument("--width", type=int, metavar="CELLS", help="width in terminal cells (default: fit the terminal)")
-    show.add_argument("--colors", choices=("truecolor", "256"), default="truecolor", help="colour depth (default truecolor)")
+    show.add_argument("--colors", choices=("truecolor", "256", "auto"), default="truecolor", help="colour depth (default truecolor; auto: as the terminal says)")
 
     add_export_parser(commands)
     commands.add_parser("axes", help="list the axes of the model in use, with their fit quality")
@@ -93,9 +105,12 @@ def parse_sets(items: Sequence[str]) -> dict[str, float]:
         if not sep or not name:
             raise UsageError(f"--set expects AXIS=VALUE, got {item!r}")
         try:
-            offsets[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise UsageError(f"--set {item!r}: {value!r} is not a number") from None
+        if not math.isfinite(number):
+            raise UsageError(f"--set {item!r}: the value must be a finite number")
+        offsets[name.strip()] = number
     return offsets
 
 
@@ -115,7 +130,8 @@ def face_recipe(engine, args: argparse.Namespace):
 
 def describe(engine, recipe) -> str:
     source = f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent"
-    moves = [f"{name} {engine.axes.axis(name).format_value(value)}" for name, value in recipe.offsets.items()]
+    axes = engine.axes
+    moves = [f"{name} {axes.axis(name).format_value(value, axes.effect(name, recipe.locks))}" for name, value in recipe.offsets.items()]
     locks = [f"locked {', '.join(sorted(recipe.locks))}"] if recipe.locks else []
     return " · ".join([source, *moves, *locks])
 
@@ -139,8 +155,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     from tlgan_tui.terminal import cells_for, halfblock_lines
 
-    if args.width is not None and args.width < 2:
-        raise UsageError("--width must be at least 2 cells")
+    if args.width is not None and not 2 <= args.width <= MAX_SHOW_WIDTH:
+        raise UsageError(f"--width must be from 2 to {MAX_SHOW_WIDTH} cells")
     engine = open_engine(args)
     recipe = face_recipe(engine, args)
     if args.width is not None:
@@ -151,7 +167,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     image = engine.render_preview(recipe, side)
     # Truecolour unless asked otherwise: over SSH and in tmux COLORTERM is often missing, and
     # faces quantised to 256 colours posterise.
-    console = Console(force_terminal=True, color_system="truecolor" if args.colors == "truecolor" else "256")
+    console = Console(force_terminal=True, color_system=args.colors)
     for line in halfblock_lines(image):
         console.print(Segments([*line, Segment.line()]), end="")
     console.print(f"{engine.generator.id} · {describe(engine, recipe)}", style="dim", highlight=False)
@@ -237,7 +253,7 @@ def add_discover_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--labelers", default=None, metavar="NAMES", help="comma-separated labelers, NAME or NAME:ARGUMENT (default: age-gender,emotion,face-mesh)")
     parser.add_argument("--attributes", default=None, metavar="NAMES", help="fit only these attributes (comma-separated; default: all the labelers give)")
     parser.add_argument("--samples", type=int, default=10_000, metavar="N", help="faces to label (default 10000; 1000 are too few for stable axes)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sampled latents (default 0)")
+    parser.add_argument("--seed", type=seed_value, default=0, help="seed of the sampled latents (default 0)")
     parser.add_argument("--batch-size", type=int, default=256, metavar="N", help="faces per labelled shard (default 256)")
     parser.add_argument("--method", choices=("auto", "svm"), default="auto", help="auto: tanh-OLS, logistic or OLS by kind of score; svm: InterFaceGAN's linear SVM on the top/bottom 2%%")
     parser.add_argument("--work", default=None, metavar="DIR", help="folder for the labelled shards (default: a cache folder per generator, labelers and seed)")
@@ -350,10 +366,6 @@ def split_names(text: str | None) -> list[str]:
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
-def cmd_default(args: argparse.Namespace) -> int:
-    """`tlgan` alone: a face in the terminal (the editor replaces this)."""
-    args.seed, args.recipe, args.set, args.lock, args.width, args.colors = None, None, [], [], None, "truecolor"
-    return cmd_show(args)
 # -- the editor: `tlgan` with no command ------------------------------------------------------
 
 
@@ -362,7 +374,7 @@ def add_editor_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--out", dest="editor_out", default="exports", metavar="DIR", help="where s and e write PNGs (default: ./exports)")
     group.add_argument("--session", metavar="FILE", help="session file (default: $XDG_STATE_HOME/tlgan/session.json, else ~/.local/state/tlgan/session.json)")
     group.add_argument("--resume", action="store_true", help="go on with the saved session without asking")
-    group.add_argument("--seed", dest="editor_seed", type=int, metavar="N", help="start a new session on this seed's face")
+    group.add_argument("--seed", dest="editor_seed", type=seed_value, metavar="N", help="start a new session on this seed's face")
     group.add_argument("--graphics", choices=("auto", "halfblock", "kitty", "sixel"), default="auto", help="how to draw the face (kitty and sixel need the [graphics] extra; default: auto)")
     group.add_argument("--colors", dest="editor_colors", choices=("truecolor", "256", "auto"), help="colour depth (default: truecolor, or $TEXTUAL_COLOR_SYSTEM when set)")
     group.add_argument("--keymap", metavar="FILE", help="key remapping, JSON of binding id -> keys (default: ~/.config/tlgan/keymap.json if present)")

@@ -17,8 +17,13 @@ def check_writable_folder(path: str | Path) -> Path:
         raise OutputError(f"output folder does not exist: {folder}")
     if not folder.is_dir():
         raise OutputError(f"not a folder: {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"output folder is not writable: {folder}")
+    # Try it rather than ask os.access: root passes every permission check, and some file
+    # systems (/proc, read-only mounts) refuse files whatever the permissions say.
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise OutputError(f"output folder is not writable: {folder} ({error.strerror or error})") from None
     return folder
 
 

@@ -20,6 +20,9 @@ from tlgan_tui.fileio import atomic_write_text, read_user_text
 from tlgan_tui.latent import on_sphere, seed_latent
 
 FORMAT = "tlgan-recipe/1"
+MAX_OFFSET = 100.0
+"""Offsets beyond this are refused: the latent sphere has a radius of sqrt(latent size) (10 to
+23), so larger moves only point the face along the axis and lose it."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ class Recipe:
     def __post_init__(self) -> None:
         if (self.seed is None) == (self.z is None):
             raise RecipeError("a recipe needs exactly one of a seed or an explicit latent z")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
+            raise RecipeError(f"a seed is a whole number from 0 up, not {self.seed!r}")
+        if self.z is not None and not (all(map(math.isfinite, self.z)) and any(self.z)):
+            raise RecipeError("the recipe's latent z is all zeros or not finite: it names no face")
+        for name, value in self.offsets.items():
+            if not math.isfinite(value) or abs(value) > MAX_OFFSET:
+                raise RecipeError(f"offset {name}={value} is outside -{MAX_OFFSET:g}..{MAX_OFFSET:g}")
         # Zero offsets are no offsets: dropping them keeps equal faces equal recipes.
         object.__setattr__(self, "offsets", {k: float(v) for k, v in sorted(self.offsets.items()) if v})
         object.__setattr__(self, "locks", frozenset(self.locks))

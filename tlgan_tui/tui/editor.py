@@ -287,10 +287,6 @@ class EditorScreen(Screen):
         headless driver (tests, screenshots, benchmarks) waits for."""
         return self._renderer is not None and self._renderer.idle and self.preview_is_current
 
-    def wait_for_preview(self, timeout: float = 10.0) -> bool:
-        """Block (off the UI thread) until no render is running or waiting."""
-        return self._renderer is not None and self._renderer.wait_idle(timeout)
-
     def _render_frame(self, request: PreviewRequest) -> Frame:
         """On the render thread: the latent, one (draft) forward pass resized on the device, the cells."""
         start = time.perf_counter()

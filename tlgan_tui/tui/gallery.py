@@ -87,7 +87,8 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
             if i < len(self.choices):
                 recipe = self.choices[i]
                 if self.mode == "sweep" and axis is not None:
-                    text = f"{axis.format_value(SWEEP[i])}" if recipe else "refused: locked"
+                    effect = self.engine.axes.effect(axis.name, self.recipe.locks)
+                    text = axis.format_value(SWEEP[i], effect) if recipe else "refused: locked"
                 else:
                     text = f"seed {recipe.seed}"
                 self.query_one(f"#label-{i}", Label).update(text)

@@ -47,6 +47,8 @@ class AxisBars(Widget):
         self.axes = axes
         self.offsets: dict[str, float] = {}
         self.locks: frozenset[str] = frozenset()
+        self._effects: dict[str, float] = {}
+        """AxisSet.effect of each axis under the locks: what share of its unit the bar shows."""
         self.selected = 0
         self._top = 0
         self._styles: dict[str, Style] = {}
@@ -69,8 +71,11 @@ class AxisBars(Widget):
         if axes is not None and axes is not self.axes:
             self.axes = axes
             self._rows = {}
+            self._effects = {}
         self.offsets = dict(recipe.offsets)
-        self.locks = recipe.locks
+        if recipe.locks != self.locks or not self._effects:
+            self.locks = recipe.locks
+            self._effects = {name: self.axes.effect(name, self.locks) for name in self.axes.names}
         self.selected = selected
         self.refresh()
 
@@ -95,7 +100,7 @@ class AxisBars(Widget):
         if index >= len(self.axes):
             return Strip.blank(width, base)
         name = self.axes.info[index].name
-        key = (index, width, self.offsets.get(name, 0.0), index == self.selected, name in self.locks)
+        key = (index, width, self.offsets.get(name, 0.0), index == self.selected, name in self.locks, self._effects.get(name, 1.0))
         row = self._rows.get(key)
         if row is None:
             if len(self._rows) > 4096:
@@ -103,20 +108,25 @@ class AxisBars(Widget):
             row = self._rows[key] = self._row(index, width, base)
         return row
 
-    def _columns(self, width: int) -> tuple[int, int, int]:
-        """Widths of the name, the bar and the value (wide enough for the axes' units). In a
-        narrow panel the bar shrinks first, then the names, so values and lock marks stay seen."""
-        value_width = max((len(info.format_value(-9.99)) for info in self.axes.info), default=5)
-        room = width - value_width - LOCK_WIDTH - 3
-        name_width = min(16, max((len(name) for name in self.axes.names), default=4), max(4, room - MIN_BAR))
-        bar_width = max(MIN_BAR, room - name_width)
-        return name_width, bar_width - (1 - bar_width % 2), value_width  # odd: 0 gets a centre cell
+    def _columns(self, width: int) -> tuple[int, int, int, bool]:
+        """Widths of the name, the bar and the value, and whether values show their units. In a
+        narrow panel the units go first, then the bar shrinks, so names, values and lock marks
+        stay readable."""
+        name_width = min(16, max((len(name) for name in self.axes.names), default=4))
+        for units in (True, False):
+            value_width = max((len(info.format_value(-9.99, unit=units)) for info in self.axes.info), default=5)
+            bar_width = width - name_width - value_width - LOCK_WIDTH - 3
+            if bar_width >= MIN_BAR:
+                break
+        bar_width = max(3, bar_width)
+        return name_width, bar_width - (1 - bar_width % 2), value_width, units  # odd: 0 gets a centre cell
 
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self._style("header")
-        name_width, bar_width, value_width = self._columns(width)
+        name_width, bar_width, value_width, _ = self._columns(width)
         left, right = f"-{SPAN:g}", f"+{SPAN:g}"
-        scale = f"{left}{'0':^{bar_width - len(left) - len(right)}}{right}"
+        inner = bar_width - len(left) - len(right)
+        scale = f"{left}{'0':^{inner}}{right}" if inner >= 1 else f"{'0':^{bar_width}}"
         text = f"{'axis':<{name_width}} {scale} {'value':>{value_width}}"
         return Strip([Segment(text, style)]).crop_extend(0, width, base)
 
@@ -127,11 +137,12 @@ class AxisBars(Widget):
         fill = row + self._style("fill")
         track = row + self._style("track")
         centre_style = row + self._style("centre")
-        name_width, bar_width, value_width = self._columns(width)
+        name_width, bar_width, value_width, units = self._columns(width)
         name = info.name if len(info.name) <= name_width else info.name[: name_width - 1] + "…"
         segments = [Segment(f"{name:<{name_width}} ", row)]
         segments += _bar(value, bar_width, fill, track, centre_style)
-        segments.append(Segment(f" {info.format_value(value):>{value_width}} ", row))
+        shown = info.format_value(value, self._effects.get(info.name, 1.0), unit=units)
+        segments.append(Segment(f" {shown:>{value_width}} ", row))
         if info.name in self.locks:
             segments.append(Segment(" lock ", row + self._style("lock")))
         else:
