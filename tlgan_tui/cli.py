@@ -14,6 +14,7 @@ from tlgan_tui.errors import TlganError
 
 EXIT_USAGE = 2
 MAX_SHOW_WIDTH = 1024
+COLORS = ("truecolor", "256", "auto")
 
 
 class UsageError(TlganError):
@@ -77,7 +78,7 @@ def build_parser() -> Parser:
     show = commands.add_parser("show", help="print a face in the terminal")
     add_face_options(show)
     show.add_argument("--width", type=int, metavar="CELLS", help="width in terminal cells (default: fit the terminal)")
-    show.add_argument("--colors", choices=("truecolor", "256", "auto"), default="truecolor", help="colour depth (default truecolor; auto: as the terminal says)")
+    show.add_argument("--colors", choices=COLORS, default="truecolor", help="colour depth (default truecolor; auto: as the terminal says)")
 
     add_export_parser(commands)
     commands.add_parser("axes", help="list the axes of the model in use, with their fit quality")
@@ -376,7 +377,7 @@ def add_editor_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--resume", action="store_true", help="go on with the saved session without asking")
     group.add_argument("--seed", dest="editor_seed", type=seed_value, metavar="N", help="start a new session on this seed's face")
     group.add_argument("--graphics", choices=("auto", "halfblock", "kitty", "sixel"), default="auto", help="how to draw the face (kitty and sixel need the [graphics] extra; default: auto)")
-    group.add_argument("--colors", dest="editor_colors", choices=("truecolor", "256", "auto"), help="colour depth (default: truecolor, or $TEXTUAL_COLOR_SYSTEM when set)")
+    group.add_argument("--colors", dest="editor_colors", choices=COLORS, help="colour depth (default: truecolor, or $TEXTUAL_COLOR_SYSTEM when set)")
     group.add_argument("--keymap", metavar="FILE", help="key remapping, JSON of binding id -> keys (default: ~/.config/tlgan/keymap.json if present)")
 
 

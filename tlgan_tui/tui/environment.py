@@ -28,7 +28,6 @@ import gc
 import os
 import sys
 
-COLOR_CHOICES = ("truecolor", "256", "auto")
 FRAME_RATE = 240
 SWITCH_INTERVAL = 0.0005
 
