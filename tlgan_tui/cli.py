@@ -120,7 +120,7 @@ def face_recipe(engine, args: argparse.Namespace):
     from tlgan_tui.recipe import Recipe
 
     recipe = Recipe.load(args.recipe) if args.recipe else engine.new_recipe(args.seed)
-    recipe.latent(engine.axes)  # refuses a recipe for another generator or axis set
+    engine.latent(recipe)  # refuses a recipe for another generator or axis set
     sets = parse_sets(args.set)
     if not sets and not args.lock:
         return recipe
@@ -283,7 +283,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     check_writable_folder(out)
     engine = open_engine(args)
     base = AxisSet.load(out) if out.is_file() else engine.axes
-    base.check_generator(engine.generator.id, engine.generator.latent_dim)
+    base.check_generator(engine.generator.id, engine.generator.latent_dim, engine.generator.edit_space)
     labelers = registry.load_labelers(specs)
     work = Path(args.work) if args.work else default_work_dir(engine.generator, labelers, settings)
     stages = {"label": "labelling faces", "fit": "fitting axes", "units": "measuring units"}
