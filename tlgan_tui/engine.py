@@ -46,8 +46,9 @@ class Engine:
         device: str = "auto",
         axes: str | Path | None = None,
         precision: str = "auto",
+        truncation: float | None = None,
     ) -> "Engine":
-        model = load_generator(generator, weights, device, precision)
+        model = load_generator(generator, weights, device, precision, truncation)
         return cls(model, load_axes_for(model, axes))
 
     def new_recipe(self, seed: int | None = None) -> Recipe:

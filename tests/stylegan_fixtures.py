@@ -1,0 +1,191 @@
+"""Test snapshots in NVIDIA's exact StyleGAN pickle layout, written by this project's own writer.
+
+The writer knows the layout as facts (key names, shapes, the persistence call and the globals a
+real snapshot names); it contains none of NVIDIA's code, and the `module_src` it embeds is a
+dummy source (or, for the safety tests, a hostile one). While it pickles, stand-in modules named
+`torch_utils.persistence` and `dnnlib.util` exist in sys.modules only so that pickle can name
+the same globals a real snapshot names; they are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import pickle
+import sys
+import types
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+DUMMY_SOURCE = "# a dummy network source written by tlgan's test fixture writer; never executed\n"
+RESAMPLE = np.outer([1, 3, 3, 1], [1, 3, 3, 1]) / 64.0
+
+
+@contextlib.contextmanager
+def nvidia_globals() -> Iterator[tuple[Any, type]]:
+    """Stand-ins for the two NVIDIA globals a snapshot names, present only while pickling."""
+    persistence = types.ModuleType("torch_utils.persistence")
+    util = types.ModuleType("dnnlib.util")
+
+    def _reconstruct_persistent_obj(meta):  # never called: tlgan's reader maps it to a record
+        raise RuntimeError("the fixture's stand-in must never run")
+
+    _reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
+    _reconstruct_persistent_obj.__qualname__ = "_reconstruct_persistent_obj"
+    persistence._reconstruct_persistent_obj = _reconstruct_persistent_obj
+    easy = type("EasyDict", (dict,), {"__module__": "dnnlib.util"})
+    util.EasyDict = easy
+    names = {
+        "torch_utils": types.ModuleType("torch_utils"),
+        "torch_utils.persistence": persistence,
+        "dnnlib": types.ModuleType("dnnlib"),
+        "dnnlib.util": util,
+    }
+    saved = {name: sys.modules.get(name) for name in names}
+    sys.modules.update(names)
+    try:
+        yield _reconstruct_persistent_obj, easy
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+class Persistent:
+    """Pickles as NVIDIA's persistence call with a module's stored state."""
+
+    def __init__(self, reconstruct, class_name: str, state: dict, source: str):
+        self.reconstruct, self.meta = reconstruct, dict(type="class", version=4, module_src=source, class_name=class_name, state=state)
+
+    def __reduce__(self):
+        return self.reconstruct, (self.meta,)
+
+
+def module_tree(tensors: dict[str, torch.Tensor], attributes: dict[str, dict], classes: dict[str, str], prefix: str = "") -> dict:
+    """A nested description of modules from flat NVIDIA keys: {'tensors', 'children', 'attrs'}."""
+    node = {"tensors": {}, "children": {}, "attrs": attributes.get(prefix.rstrip("."), {}), "class": classes.get(prefix.rstrip("."), "Module")}
+    for key, value in tensors.items():
+        if not key.startswith(prefix):
+            continue
+        rest = key[len(prefix) :]
+        if "." in rest:
+            node["children"].setdefault(rest.split(".")[0], None)
+        else:
+            node["tensors"][rest] = value
+    for child in list(node["children"]):
+        node["children"][child] = module_tree(tensors, attributes, classes, f"{prefix}{child}.")
+    return node
+
+
+def to_persistent(node: dict, reconstruct, easy, source: str, kwargs: dict | None = None) -> Persistent:
+    parameters, buffers = collections.OrderedDict(), collections.OrderedDict()
+    for name, value in node["tensors"].items():
+        if name in ("w_avg", "noise_const", "resample_filter", "up_filter", "down_filter", "freqs", "phases", "transform", "magnitude_ema"):
+            buffers[name] = value.clone()
+        else:
+            parameters[name] = torch.nn.Parameter(value.clone(), requires_grad=False)
+    state = {
+        "training": False,
+        "_parameters": parameters,
+        "_buffers": buffers,
+        "_non_persistent_buffers_set": set(),
+        "_backward_hooks": collections.OrderedDict(),
+        "_forward_hooks": collections.OrderedDict(),
+        "_modules": collections.OrderedDict((name, to_persistent(child, reconstruct, easy, source)) for name, child in node["children"].items()),
+        "_init_args": (),
+        "_init_kwargs": easy(kwargs or {}),
+        **node["attrs"],
+    }
+    return Persistent(reconstruct, node["class"], state, source)
+
+
+def write_snapshot(path: Path, tensors: dict[str, torch.Tensor], attributes: dict[str, dict], classes: dict[str, str], kwargs: dict, source: str = DUMMY_SOURCE, extra: dict | None = None) -> Path:
+    """A snapshot dict {G, D, G_ema, augment_pipe, training_set_kwargs} with G_ema from `tensors`
+    (NVIDIA key names), pickled as NVIDIA's training loop does (plain pickle.dump)."""
+    with nvidia_globals() as (reconstruct, easy):
+        g_ema = to_persistent(module_tree(tensors, attributes, classes), reconstruct, easy, source, kwargs)
+        g = to_persistent(module_tree({k: v + 0.5 for k, v in tensors.items()}, attributes, classes), reconstruct, easy, source, kwargs)
+        d = to_persistent(module_tree({"b4.fc.weight": torch.randn(4, 4)}, {}, {"": "training.networks.Discriminator"}), reconstruct, easy, source)
+        data = {"G": g, "D": d, "G_ema": g_ema, "augment_pipe": None, "training_set_kwargs": easy(resolution=kwargs.get("img_resolution")), **(extra or {})}
+        path.write_bytes(pickle.dumps(data, protocol=4))
+    return path
+
+
+# -- StyleGAN2 -----------------------------------------------------------------------------------
+
+
+def sg2_channels(resolution: int, channel_base: int, channel_max: int) -> dict[int, int]:
+    return {4 * 2**k: min(channel_base // (4 * 2**k), channel_max) for k in range(int(np.log2(resolution)) - 1)}
+
+
+def sg2_tensors(resolution: int, channel_base: int = 32768, channel_max: int = 512, z_dim: int = 512, w_dim: int = 512, mapping_layers: int = 8, seed: int = 0, dtype=torch.float32) -> dict[str, torch.Tensor]:
+    """Random weights in NVIDIA's StyleGAN2-ADA G_ema key layout (config F: 'skip' generator)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def randn(*shape, scale=1.0, shift=0.0):
+        return (torch.randn(shape, generator=g, dtype=torch.float32) * scale + shift).to(dtype)
+
+    tensors = {}
+    sizes = [z_dim] + [w_dim] * mapping_layers
+    for i in range(mapping_layers):
+        tensors[f"mapping.fc{i}.weight"] = randn(sizes[i + 1], sizes[i], scale=100.0)  # stored / lr_multiplier
+        tensors[f"mapping.fc{i}.bias"] = randn(sizes[i + 1], scale=10.0)
+    tensors["mapping.w_avg"] = randn(w_dim, scale=0.5)
+    channels = sg2_channels(resolution, channel_base, channel_max)
+    filt = torch.tensor(RESAMPLE, dtype=dtype)
+
+    def layer(prefix, cin, cout, res, k=3, noise=True):
+        tensors[f"{prefix}.affine.weight"] = randn(cin, w_dim)
+        tensors[f"{prefix}.affine.bias"] = randn(cin, scale=0.1, shift=1.0)
+        tensors[f"{prefix}.weight"] = randn(cout, cin, k, k)
+        tensors[f"{prefix}.bias"] = randn(cout, scale=0.1)
+        if noise:
+            tensors[f"{prefix}.resample_filter"] = filt.clone()
+            tensors[f"{prefix}.noise_const"] = randn(res, res)
+            tensors[f"{prefix}.noise_strength"] = randn(scale=0.1)
+
+    previous = None
+    for res, c in channels.items():
+        block = f"synthesis.b{res}"
+        tensors[f"{block}.resample_filter"] = filt.clone()
+        if previous is None:
+            tensors[f"{block}.const"] = randn(c, 4, 4)
+        else:
+            layer(f"{block}.conv0", previous, c, res)
+        layer(f"{block}.conv1", c, c, res)
+        layer(f"{block}.torgb", c, 3, res, k=1, noise=False)
+        previous = c
+    return tensors
+
+
+def sg2_attributes(resolution: int, conv_clamp: float | None = 256, lr_multiplier: float = 0.01, mapping_layers: int = 8) -> tuple[dict, dict]:
+    """The hyper-parameters NVIDIA's modules keep in their state, and their class names."""
+    attrs, classes = {}, {"": "training.networks.Generator", "mapping": "training.networks.MappingNetwork", "synthesis": "training.networks.SynthesisNetwork"}
+    for i in range(mapping_layers):
+        attrs[f"mapping.fc{i}"] = {"activation": "lrelu", "weight_gain": lr_multiplier / np.sqrt(512), "bias_gain": lr_multiplier}
+        classes[f"mapping.fc{i}"] = "training.networks.FullyConnectedLayer"
+    for k in range(int(np.log2(resolution)) - 1):
+        res = 4 * 2**k
+        attrs[f"synthesis.b{res}"] = {"architecture": "skip", "resolution": res, "is_last": res == resolution}
+        classes[f"synthesis.b{res}"] = "training.networks.SynthesisBlock"
+        for conv in ("conv0", "conv1"):
+            attrs[f"synthesis.b{res}.{conv}"] = {"activation": "lrelu", "conv_clamp": conv_clamp, "up": 2 if conv == "conv0" else 1, "resolution": res}
+            classes[f"synthesis.b{res}.{conv}"] = "training.networks.SynthesisLayer"
+        attrs[f"synthesis.b{res}.torgb"] = {"conv_clamp": conv_clamp}
+        classes[f"synthesis.b{res}.torgb"] = "training.networks.ToRGBLayer"
+    return attrs, classes
+
+
+def write_sg2_snapshot(path: Path, resolution: int = 32, channel_base: int = 256, channel_max: int = 32, z_dim: int = 16, w_dim: int = 16, mapping_layers: int = 2, conv_clamp: float | None = 256, seed: int = 0, source: str = DUMMY_SOURCE) -> tuple[Path, dict[str, torch.Tensor]]:
+    tensors = sg2_tensors(resolution, channel_base, channel_max, z_dim, w_dim, mapping_layers, seed)
+    attrs, classes = sg2_attributes(resolution, conv_clamp, mapping_layers=mapping_layers)
+    kwargs = {
+        "z_dim": z_dim, "c_dim": 0, "w_dim": w_dim, "img_resolution": resolution, "img_channels": 3,
+        "mapping_kwargs": {"num_layers": mapping_layers}, "synthesis_kwargs": {"channel_base": channel_base, "channel_max": channel_max, "conv_clamp": conv_clamp, "architecture": "skip"},
+    }
+    return write_snapshot(path, tensors, attrs, classes, kwargs, source), tensors
