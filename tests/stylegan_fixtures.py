@@ -104,12 +104,15 @@ def to_persistent(node: dict, reconstruct, easy, source: str, kwargs: dict | Non
     return Persistent(reconstruct, node["class"], state, source)
 
 
-def write_snapshot(path: Path, tensors: dict[str, torch.Tensor], attributes: dict[str, dict], classes: dict[str, str], kwargs: dict, source: str = DUMMY_SOURCE, extra: dict | None = None) -> Path:
+def write_snapshot(path: Path, tensors: dict[str, torch.Tensor], attributes: dict[str, dict], classes: dict[str, str], kwargs: dict, source: str = DUMMY_SOURCE, extra: dict | None = None, small_g: dict | None = None) -> Path:
     """A snapshot dict {G, D, G_ema, augment_pipe, training_set_kwargs} with G_ema from `tensors`
     (NVIDIA key names), pickled as NVIDIA's training loop does (plain pickle.dump)."""
     with nvidia_globals() as (reconstruct, easy):
         g_ema = to_persistent(module_tree(tensors, attributes, classes), reconstruct, easy, source, kwargs)
-        g = to_persistent(module_tree({k: v + 0.5 for k, v in tensors.items()}, attributes, classes), reconstruct, easy, source, kwargs)
+        # G (the training copy) differs from G_ema, so a reader that took it would be caught; the
+        # full-size fixtures keep it small.
+        g_tensors = {k: v + 0.5 for k, v in tensors.items()} if small_g is None else small_g
+        g = to_persistent(module_tree(g_tensors, attributes, classes), reconstruct, easy, source, kwargs)
         d = to_persistent(module_tree({"b4.fc.weight": torch.randn(4, 4)}, {}, {"": "training.networks.Discriminator"}), reconstruct, easy, source)
         data = {"G": g, "D": d, "G_ema": g_ema, "augment_pipe": None, "training_set_kwargs": easy(resolution=kwargs.get("img_resolution")), **(extra or {})}
         path.write_bytes(pickle.dumps(data, protocol=4))
@@ -181,11 +184,18 @@ def sg2_attributes(resolution: int, conv_clamp: float | None = 256, lr_multiplie
     return attrs, classes
 
 
-def write_sg2_snapshot(path: Path, resolution: int = 32, channel_base: int = 256, channel_max: int = 32, z_dim: int = 16, w_dim: int = 16, mapping_layers: int = 2, conv_clamp: float | None = 256, seed: int = 0, source: str = DUMMY_SOURCE) -> tuple[Path, dict[str, torch.Tensor]]:
+def write_sg2_snapshot(path: Path, resolution: int = 32, channel_base: int = 256, channel_max: int = 32, z_dim: int = 16, w_dim: int = 16, mapping_layers: int = 2, conv_clamp: float | None = 256, seed: int = 0, source: str = DUMMY_SOURCE, full_g: bool = True) -> tuple[Path, dict[str, torch.Tensor]]:
     tensors = sg2_tensors(resolution, channel_base, channel_max, z_dim, w_dim, mapping_layers, seed)
     attrs, classes = sg2_attributes(resolution, conv_clamp, mapping_layers=mapping_layers)
     kwargs = {
         "z_dim": z_dim, "c_dim": 0, "w_dim": w_dim, "img_resolution": resolution, "img_channels": 3,
         "mapping_kwargs": {"num_layers": mapping_layers}, "synthesis_kwargs": {"channel_base": channel_base, "channel_max": channel_max, "conv_clamp": conv_clamp, "architecture": "skip"},
     }
-    return write_snapshot(path, tensors, attrs, classes, kwargs, source), tensors
+    small_g = None if full_g else {"mapping.w_avg": torch.zeros(w_dim)}
+    return write_snapshot(path, tensors, attrs, classes, kwargs, source, small_g=small_g), tensors
+
+
+def write_sg2_ffhq1024(path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
+    """Random weights of StyleGAN2 config F at 1024 (NVIDIA's stylegan2-ffhq-1024x1024.pkl
+    configuration: z and w of 512, 8 mapping layers, channel_base 32768, channel_max 512)."""
+    return write_sg2_snapshot(path, 1024, 32768, 512, 512, 512, 8, conv_clamp=256, full_g=False)
