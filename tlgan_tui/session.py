@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -24,12 +23,6 @@ FORMAT = "tlgan-session/1"
 STEPS = (0.1, 0.25, 0.5, 1.0, 2.0)
 DEFAULT_STEP = 0.5
 PREVIOUS_LIMIT = 200
-
-
-def default_session_path() -> Path:
-    """$XDG_STATE_HOME/tlgan/session.json, else ~/.local/state/tlgan/session.json."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "tlgan" / "session.json"
 
 
 @dataclass
@@ -297,3 +290,16 @@ class SessionWriter:
         self.error = error
         if error is not None and self._on_error is not None:
             self._on_error(error)
+
+
+def offer_or_set_aside(path: Path, engine: Engine) -> tuple[tuple[Session, AxisSet] | None, str | None]:
+    """The session saved at `path`, to offer for resuming, or None when there is none. A file
+    that cannot be used is moved aside (never deleted) and the second value says where."""
+    if not path.is_file():
+        return None, None
+    try:
+        return open_session(path, engine), None
+    except SessionError as error:
+        kept = path.with_name(path.name + ".unusable")
+        path.replace(kept)
+        return None, f"{error}. Starting a new session; the old file is kept as {kept}"
