@@ -30,6 +30,7 @@ from tlgan_tui.generators.checkpoint import read_checkpoint
 from tlgan_tui.generators.stylegan.ops import lowpass_2d
 from tlgan_tui.generators.stylegan.sg2 import RESAMPLE_TAPS, SG2Config, StyleGAN2
 from tlgan_tui.generators.stylegan.snapshot import Record, snapshot_generator
+from tlgan_tui.safe_text import quoted, shown
 
 FORMAT = "tlgan-stylegan/1"
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
@@ -70,6 +71,10 @@ class StyleGANCheckpoint:
     generator_id: str
 
     @property
+    def resolution(self) -> int:
+        return self.config.resolution
+
+    @property
     def title(self) -> str:
         return f"{'StyleGAN2' if self.kind == 'stylegan2' else 'StyleGAN3'} {self.config.resolution}x{self.config.resolution}"
 
@@ -100,7 +105,7 @@ def read_stylegan(path: str | Path) -> StyleGANCheckpoint:
         return _from_snapshot(path)
     if head == b"PK":
         contents = read_checkpoint(path)
-        keys = ", ".join(sorted(map(str, contents))[:6]) if isinstance(contents, dict) else type(contents).__name__
+        keys = shown(", ".join(sorted(map(str, contents))[:6])) if isinstance(contents, dict) else type(contents).__name__
         raise CheckpointError(f"{path} is a torch.save checkpoint ({keys}), not a StyleGAN layout tlgan reads ({LAYOUTS_READ})")
     raise CheckpointError(f"{path} is neither a pickle nor safetensors: not a StyleGAN layout tlgan reads ({LAYOUTS_READ})")
 
@@ -118,6 +123,30 @@ def write_tlgan(checkpoint: StyleGANCheckpoint, path: str | Path) -> Path:
     return atomic_write_bytes(path, safetensors_bytes(state, metadata=metadata))
 
 
+def convert_stylegan(source: str | Path, out: str | Path) -> StyleGANCheckpoint:
+    """Read a StyleGAN generator in any layout and write it as tlgan safetensors."""
+    checkpoint = read_stylegan(source)
+    write_tlgan(checkpoint, out)
+    return checkpoint
+
+
+def is_stylegan_file(path: str | Path) -> bool:
+    """Whether a file is in a StyleGAN layout (a snapshot pickle or tlgan's StyleGAN safetensors),
+    judged by its first bytes and metadata only."""
+    path = Path(path)
+    try:
+        with path.open("rb") as file:
+            head = file.read(2)
+        if head in PICKLE_MAGIC:
+            return True
+        if path.suffix == ".safetensors":
+            with safe_open(str(path), framework="pt") as file:
+                return (file.metadata() or {}).get("format") == FORMAT
+    except (OSError, SafetensorError, ValueError):
+        return False
+    return False
+
+
 # -- NVIDIA snapshots ---------------------------------------------------------------------------
 
 
@@ -127,7 +156,7 @@ def _from_snapshot(path: Path) -> StyleGANCheckpoint:
     kwargs = record.init_kwargs
     c_dim = kwargs.get("c_dim", 0)
     if "mapping.embed.weight" in tensors or (isinstance(c_dim, int) and c_dim > 0):
-        raise CheckpointError(f"{path} is a conditional (class-label) StyleGAN with {c_dim} classes; tlgan edits unconditional models only")
+        raise CheckpointError(f"{path} is a conditional (class-label) StyleGAN with {shown(c_dim, 20)} classes; tlgan edits unconditional models only")
     if "synthesis.b4.const" in tensors:
         config = _sg2_config(record, tensors, path)
         return _translated("stylegan2", config, tensors, SG2_NVIDIA, f"NVIDIA StyleGAN2-ADA snapshot, G_ema of {record.class_name or 'Generator'}", path)
@@ -151,10 +180,10 @@ def _sg2_config(record: Record, tensors: dict[str, torch.Tensor], path: Path) ->
         block = synthesis.modules.get(f"b{res}")
         architecture = block.state.get("architecture", "skip") if block else "skip"
         if architecture != "skip":
-            raise CheckpointError(f"{path}: block b{res} uses the {architecture!r} architecture; tlgan reads StyleGAN2's 'skip' generator (config F) only")
+            raise CheckpointError(f"{path}: block b{res} uses the {quoted(architecture, 40)} architecture; tlgan reads StyleGAN2's 'skip' generator (config F) only")
     layer = synthesis.find("b4.conv1")
     if layer.state.get("activation", "lrelu") != "lrelu":
-        raise CheckpointError(f"{path}: the synthesis layers use {layer.state.get('activation')!r}; tlgan implements lrelu only")
+        raise CheckpointError(f"{path}: the synthesis layers use {quoted(layer.state.get('activation'), 40)}; tlgan implements lrelu only")
     fc0 = record.find("mapping.fc0")
     lr = fc0.state.get("bias_gain", record.init_kwargs.get("mapping_kwargs", {}).get("lr_multiplier", 0.01))
     clamp = layer.state.get("conv_clamp")
@@ -183,11 +212,11 @@ def _translated(kind: str, config: Any, theirs: dict[str, torch.Tensor], layout:
         their_key, transform = _their_key(key, layout, config)
         value = theirs.get(their_key)
         if value is None:
-            problems.append(f"missing {their_key}")
+            problems.append(f"missing {shown(their_key)}")
             continue
         value = transform(value.float())
         if tuple(value.shape) != tuple(expected.shape):
-            problems.append(f"{their_key} is {tuple(value.shape)}, expected {tuple(expected.shape)}")
+            problems.append(f"{shown(their_key)} is {tuple(value.shape)}, expected {tuple(expected.shape)}")
             continue
         state[key] = value.contiguous()
         used.add(their_key)
@@ -196,7 +225,7 @@ def _translated(kind: str, config: Any, theirs: dict[str, torch.Tensor], layout:
         raise CheckpointError(f"{path} does not match the {config.resolution} px {kind} its keys describe: {'; '.join(problems[:4])}")
     unknown = [key for key in theirs if key not in used and not key.endswith(IGNORED_SUFFIXES)]
     if unknown:
-        raise CheckpointError(f"{path}: G_ema has tensors this {kind} reader does not know ({', '.join(unknown[:4])}); it may be a variant tlgan does not implement")
+        raise CheckpointError(f"{path}: G_ema has tensors this {kind} reader does not know ({shown(', '.join(unknown[:4]))}); it may be a variant tlgan does not implement")
     return StyleGANCheckpoint(kind, config, state, source, _generator_id(kind, config, state))
 
 
@@ -239,7 +268,7 @@ def _number(value: Any, what: str, path: Path) -> float:
 
 def _few(tensors: dict[str, Any], prefix: str = "") -> str:
     keys = [key for key in tensors if key.startswith(prefix)]
-    return ", ".join(keys[:5]) + (f", ... ({len(keys)} keys)" if len(keys) > 5 else "")
+    return shown(", ".join(keys[:5])) + (f", ... ({len(keys)} keys)" if len(keys) > 5 else "")
 
 
 # -- tlgan's own safetensors --------------------------------------------------------------------
@@ -252,7 +281,7 @@ def _from_tlgan(path: Path) -> StyleGANCheckpoint:
     except (SafetensorError, OSError, ValueError) as error:
         raise CheckpointError(f"{path} is not a readable safetensors file ({error})") from None
     if metadata.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a safetensors file of format {metadata.get('format')!r}, not {FORMAT!r} (made by `tlgan convert` from a StyleGAN snapshot)")
+        raise CheckpointError(f"{path} is a safetensors file of format {quoted(metadata.get('format'), 60)}, not {FORMAT!r} (made by `tlgan convert` from a StyleGAN snapshot)")
     kind = metadata.get("kind")
     try:
         fields = json.loads(metadata["config"])
@@ -265,11 +294,11 @@ def _from_tlgan(path: Path) -> StyleGANCheckpoint:
         else:
             raise ValueError(f"kind {kind!r}")
     except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{path}: its {FORMAT} metadata is malformed ({type(error).__name__}: {error})") from None
+        raise CheckpointError(f"{path}: its {FORMAT} metadata is malformed ({type(error).__name__}: {shown(error)})") from None
     state = read_checkpoint(path)
     expected = build_network(kind, config).state_dict()
     problems = [key for key in expected if key not in state or tuple(state[key].shape) != tuple(expected[key].shape)]
     extra = [key for key in state if key not in expected]
     if problems or extra:
-        raise CheckpointError(f"{path} does not match its own configuration: {', '.join((problems + extra)[:4])}")
-    return StyleGANCheckpoint(kind, config, {key: state[key].float() for key in expected}, f"tlgan safetensors ({metadata.get('source', 'converted')})", _generator_id(kind, config, state))
+        raise CheckpointError(f"{path} does not match its own configuration: {shown(', '.join((problems + extra)[:4]))}")
+    return StyleGANCheckpoint(kind, config, {key: state[key].float() for key in expected}, f"tlgan safetensors ({shown(metadata.get('source', 'converted'), 120)})", _generator_id(kind, config, state))

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from tlgan_tui.errors import CheckpointError
+from tlgan_tui.safe_text import shown
 
 MAX_SNAPSHOT_BYTES = 8 * 2**30
 """NVIDIA's largest published snapshots (G, D and G_ema of a 1024 StyleGAN3) are about 1.1 GB."""
@@ -81,7 +82,7 @@ def _reconstruct(meta: Any) -> Record:
     if not isinstance(meta, dict) or meta.get("type") != "class" or not isinstance(meta.get("state"), dict):
         raise pickle.UnpicklingError("a persistent object that is not a module's stored state")
     source = meta.get("module_src")
-    return Record(str(meta.get("class_name", "")), meta["state"], len(source) if isinstance(source, str) else 0)
+    return Record(shown(meta.get("class_name", ""), 100), meta["state"], len(source) if isinstance(source, str) else 0)
 
 
 def _load_from_bytes(data: bytes) -> Any:
@@ -120,7 +121,7 @@ class SnapshotUnpickler(pickle.Unpickler):
             return ALLOWED[(module, name)]
         if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name in NUMPY_ARRAY_GLOBALS:
             return _numpy_global(name)
-        raise pickle.UnpicklingError(f"it asks for {module}.{name}")
+        raise pickle.UnpicklingError(f"it asks for {shown(module, 80)}.{shown(name, 80)}")
 
     def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError("it refers to objects outside the pickle (a torch.save file, not a snapshot pickle)")
@@ -146,7 +147,7 @@ def read_snapshot(path: str | Path) -> dict[str, Any]:
     except EOFError:
         raise CheckpointError(f"{path} is truncated (the pickle ends early)") from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError, OverflowError, MemoryError) as error:
-        raise CheckpointError(f"{path} is not a readable StyleGAN snapshot ({type(error).__name__}: {str(error)[:200]})") from None
+        raise CheckpointError(f"{path} is not a readable StyleGAN snapshot ({type(error).__name__}: {shown(error)})") from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} is a pickle of {type(data).__name__}, not a StyleGAN snapshot (a dict with G_ema)")
     return data
@@ -157,6 +158,6 @@ def snapshot_generator(path: str | Path) -> Record:
     data = read_snapshot(path)
     network = data.get("G_ema")
     if not isinstance(network, Record):
-        keys = ", ".join(sorted(str(key) for key in data)[:8]) or "nothing"
+        keys = shown(", ".join(sorted(str(key) for key in data)[:8]) or "nothing")
         raise CheckpointError(f"{path} has no G_ema network (it holds {keys}): not a StyleGAN2-ADA or StyleGAN3 snapshot")
     return network
