@@ -199,3 +199,131 @@ def write_sg2_ffhq1024(path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
     """Random weights of StyleGAN2 config F at 1024 (NVIDIA's stylegan2-ffhq-1024x1024.pkl
     configuration: z and w of 512, 8 mapping layers, channel_base 32768, channel_max 512)."""
     return write_sg2_snapshot(path, 1024, 32768, 512, 512, 512, 8, conv_clamp=256, full_g=False)
+
+
+# -- StyleGAN3 -----------------------------------------------------------------------------------
+
+
+def sg3_plan(resolution: int, channel_base: int, channel_max: int, num_layers: int = 14, num_critical: int = 2, margin: int = 10, conv_kernel: int = 3, radial: bool = False, filter_size: int = 6, lrelu_upsampling: int = 2) -> dict:
+    """The layer plan of the paper's section 3.2 and appendix F (as NVIDIA's training code sets it
+    up, from its published hyper-parameters): cutoffs and stopbands in a geometric progression,
+    sampling rates, sizes with a margin, channels, filters and paddings."""
+    import scipy.signal
+    import scipy.special
+
+    first_cutoff, first_stopband, last_stopband_rel = 2, 2**2.1, 2**0.3
+    last_cutoff = resolution / 2
+    last_stopband = last_cutoff * last_stopband_rel
+    exponents = np.minimum(np.arange(num_layers + 1) / (num_layers - num_critical), 1)
+    cutoffs = first_cutoff * (last_cutoff / first_cutoff) ** exponents
+    stopbands = first_stopband * (last_stopband / first_stopband) ** exponents
+    rates = np.exp2(np.ceil(np.log2(np.minimum(stopbands * 2, resolution))))
+    half_widths = np.maximum(stopbands, rates / 2) - cutoffs
+    sizes = rates + margin * 2
+    sizes[-2:] = resolution
+    channels = np.rint(np.minimum((channel_base / 2) / cutoffs, channel_max))
+    channels[-1] = 3
+
+    def lowpass(taps, cutoff, width, fs, radial_filter=False):
+        if taps == 1:
+            return None
+        if not radial_filter:
+            return torch.as_tensor(scipy.signal.firwin(numtaps=taps, cutoff=cutoff, width=width, fs=fs), dtype=torch.float32)
+        x = (np.arange(taps) - (taps - 1) / 2) / fs
+        r = np.hypot(*np.meshgrid(x, x))
+        f = scipy.special.j1(2 * cutoff * (np.pi * r)) / (np.pi * r)
+        beta = scipy.signal.kaiser_beta(scipy.signal.kaiser_atten(taps, width / (fs / 2)))
+        window = np.kaiser(taps, beta)
+        f *= np.outer(window, window)
+        return torch.as_tensor(f / np.sum(f), dtype=torch.float32)
+
+    layers = []
+    for idx in range(num_layers + 1):
+        prev = max(idx - 1, 0)
+        torgb = idx == num_layers
+        critical = idx >= num_layers - num_critical
+        kernel = 1 if torgb else conv_kernel
+        tmp_rate = max(rates[prev], rates[idx]) * (1 if torgb else lrelu_upsampling)
+        up = int(np.rint(tmp_rate / rates[prev]))
+        down = int(np.rint(tmp_rate / rates[idx]))
+        up_taps = filter_size * up if up > 1 and not torgb else 1
+        down_taps = filter_size * down if down > 1 and not torgb else 1
+        down_radial = radial and not critical
+        pad_total = (int(sizes[idx]) - 1) * down + 1 - (int(sizes[prev]) + kernel - 1) * up + up_taps + down_taps - 2
+        pad_lo = (pad_total + up) // 2
+        name = f"L{idx}_{int(sizes[idx])}_{int(channels[idx])}"
+        layers.append(dict(
+            name=name, in_channels=int(channels[prev]), out_channels=int(channels[idx]), kernel=kernel,
+            in_size=int(sizes[prev]), out_size=int(sizes[idx]), up=up, down=down, padding=[pad_lo, pad_total - pad_lo, pad_lo, pad_total - pad_lo],
+            up_filter=lowpass(up_taps, cutoffs[prev], half_widths[prev] * 2, tmp_rate),
+            down_filter=lowpass(down_taps, cutoffs[idx], half_widths[idx] * 2, tmp_rate, down_radial),
+            torgb=torgb,
+        ))
+    return {"layers": layers, "input": dict(channels=int(channels[0]), size=int(sizes[0]), rate=float(rates[0]), bandwidth=float(cutoffs[0]))}
+
+
+def sg3_snapshot_parts(resolution: int, channel_base: int, channel_max: int, z_dim: int, w_dim: int, conv_kernel: int, radial: bool, mapping_layers: int = 2, num_layers: int = 14, seed: int = 0, conv_clamp: float | None = 256) -> tuple[dict, dict, dict, dict]:
+    """Random weights in NVIDIA's StyleGAN3 G_ema layout, with the state its modules keep."""
+    plan = sg3_plan(resolution, channel_base, channel_max, num_layers=num_layers, conv_kernel=conv_kernel, radial=radial)
+    g = torch.Generator().manual_seed(seed)
+
+    def randn(*shape, scale=1.0, shift=0.0):
+        return torch.randn(shape, generator=g) * scale + shift
+
+    t, attrs, classes = {}, {}, {"": "training.networks_stylegan3.Generator"}
+    for i in range(mapping_layers):
+        t[f"mapping.fc{i}.weight"] = randn(w_dim, z_dim if i == 0 else w_dim, scale=100.0)
+        t[f"mapping.fc{i}.bias"] = randn(w_dim, scale=10.0)
+        attrs[f"mapping.fc{i}"] = {"activation": "lrelu", "bias_gain": 0.01, "weight_gain": 0.01 / np.sqrt(w_dim)}
+    t["mapping.w_avg"] = randn(w_dim, scale=0.5)
+    inp = plan["input"]
+    c0 = inp["channels"]
+    freqs = randn(c0, 2)
+    radii = freqs.square().sum(dim=1, keepdim=True).sqrt()
+    t["synthesis.input.freqs"] = freqs / (radii * radii.square().exp().pow(0.25)) * inp["bandwidth"]
+    t["synthesis.input.phases"] = torch.rand(c0, generator=g) - 0.5
+    t["synthesis.input.transform"] = torch.eye(3)
+    t["synthesis.input.weight"] = randn(c0, c0)
+    t["synthesis.input.affine.weight"] = randn(4, w_dim, scale=0.3)
+    t["synthesis.input.affine.bias"] = torch.tensor([1.0, 0.0, 0.0, 0.0]) + randn(4, scale=0.1)
+    attrs["synthesis.input"] = {"size": np.array([inp["size"], inp["size"]]), "sampling_rate": inp["rate"], "bandwidth": inp["bandwidth"], "channels": c0}
+    names = []
+    for layer in plan["layers"]:
+        name = f"synthesis.{layer['name']}"
+        names.append(layer["name"])
+        t[f"{name}.affine.weight"] = randn(layer["in_channels"], w_dim)
+        t[f"{name}.affine.bias"] = randn(layer["in_channels"], scale=0.1, shift=1.0)
+        t[f"{name}.weight"] = randn(layer["out_channels"], layer["in_channels"], layer["kernel"], layer["kernel"])
+        t[f"{name}.bias"] = randn(layer["out_channels"], scale=0.1)
+        t[f"{name}.magnitude_ema"] = randn(scale=0.2, shift=1.5).abs()
+        for kind in ("up_filter", "down_filter"):
+            if layer[kind] is not None:
+                t[f"{name}.{kind}"] = layer[kind]
+        attrs[name] = {
+            "is_torgb": layer["torgb"], "conv_kernel": layer["kernel"], "conv_clamp": conv_clamp,
+            "in_size": np.array([layer["in_size"]] * 2), "out_size": np.array([layer["out_size"]] * 2),
+            "up_factor": layer["up"], "down_factor": layer["down"], "padding": layer["padding"],
+            "in_channels": layer["in_channels"], "out_channels": layer["out_channels"],
+        }
+        classes[name] = "training.networks_stylegan3.SynthesisLayer"
+    attrs["synthesis"] = {"layer_names": names, "output_scale": 0.25, "num_ws": len(names) + 1, "img_resolution": resolution}
+    kwargs = {"z_dim": z_dim, "c_dim": 0, "w_dim": w_dim, "img_resolution": resolution, "img_channels": 3,
+              "mapping_kwargs": {"num_layers": mapping_layers}, "channel_base": channel_base, "channel_max": channel_max,
+              "conv_kernel": conv_kernel, "use_radial_filters": radial}
+    return t, attrs, classes, kwargs
+
+
+def write_sg3_snapshot(path: Path, config: str = "t", resolution: int = 32, channel_base: int = 256, channel_max: int = 16, z_dim: int = 16, w_dim: int = 16, num_layers: int = 6, full_g: bool = True, seed: int = 0) -> tuple[Path, dict[str, torch.Tensor]]:
+    """A StyleGAN3-T (conv_kernel 3, separable filters) or -R (conv_kernel 1, radial
+    downsampling filters) snapshot."""
+    kernel, radial = (3, False) if config == "t" else (1, True)
+    tensors, attrs, classes, kwargs = sg3_snapshot_parts(resolution, channel_base, channel_max, z_dim, w_dim, kernel, radial, num_layers=num_layers, seed=seed)
+    small_g = None if full_g else {"mapping.w_avg": torch.zeros(w_dim)}
+    return write_snapshot(path, tensors, attrs, classes, kwargs, small_g=small_g), tensors
+
+
+def write_sg3_ffhq1024(path: Path, config: str) -> tuple[Path, dict[str, torch.Tensor]]:
+    """Random weights of NVIDIA's stylegan3-t-ffhqu-1024x1024 (channel_base 32768, channel_max
+    512) or stylegan3-r-ffhqu-1024x1024 (65536, 1024) configurations: 14 layers, 2 mapping layers."""
+    base, top = (32768, 512) if config == "t" else (65536, 1024)
+    return write_sg3_snapshot(path, config, 1024, base, top, 512, 512, num_layers=14, full_g=False)

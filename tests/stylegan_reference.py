@@ -93,3 +93,78 @@ def synthesis(t: dict, ws: np.ndarray, resolution: int, clamp: float | None) -> 
         i += 2
         res *= 2
     return img.numpy()
+
+
+# -- StyleGAN3 (Karras et al. 2021) ---------------------------------------------------------------
+
+
+def fourier_input(t: dict, w: torch.Tensor, size: int, rate: float, bandwidth: float) -> torch.Tensor:
+    """Section 3.2: sinusoids of the stored frequencies and phases on a grid of `size` samples at
+    `rate` samples per unit, centred; rotated by the angle and shifted by the offset that the
+    input affine of w gives (the image turns and moves; the frequencies transform inversely)."""
+    a = dense(t, "synthesis.input.affine", w[None])[0]
+    a = a / torch.sqrt(a[0] ** 2 + a[1] ** 2)
+    cos, sin, tx, ty = a
+    rotation = torch.tensor([[cos, -sin, 0.0], [sin, cos, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    translation = torch.tensor([[1.0, 0.0, -tx], [0.0, 1.0, -ty], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    m = rotation @ translation @ t["synthesis.input.transform"].double()
+    freqs = t["synthesis.input.freqs"].double()
+    phases = t["synthesis.input.phases"].double() + freqs @ m[:2, 2]
+    freqs = freqs @ m[:2, :2]
+    amplitude = torch.clamp(1 - (torch.linalg.norm(freqs, dim=1) - bandwidth) / (rate / 2 - bandwidth), 0, 1)
+    coords = (torch.arange(size, dtype=torch.float64) - (size - 1) / 2) / rate
+    channels = []
+    for c in range(freqs.shape[0]):
+        wave = torch.sin(2 * math.pi * (coords[None, :] * freqs[c, 0] + coords[:, None] * freqs[c, 1] + phases[c]))
+        channels.append(wave * amplitude[c])
+    x = torch.stack(channels)
+    weight = t["synthesis.input.weight"].double() / math.sqrt(freqs.shape[0])
+    return torch.einsum("oc,chw->ohw", weight, x)
+
+
+def filter_2d(f: torch.Tensor | None) -> torch.Tensor:
+    if f is None:
+        return torch.ones(1, 1, dtype=torch.float64)
+    f = f.double()
+    return torch.outer(f, f) if f.ndim == 1 else f
+
+
+def upfirdn(x: torch.Tensor, f: torch.Tensor, up: int, down: int, pad: list[int], gain: float) -> torch.Tensor:
+    c, h, w = x.shape
+    stuffed = torch.zeros(c, h * up, w * up, dtype=x.dtype)
+    stuffed[:, ::up, ::up] = x
+    left, right, top, bottom = pad
+    stuffed = F.pad(stuffed, [max(left, 0), max(right, 0), max(top, 0), max(bottom, 0)])
+    stuffed = stuffed[:, max(-top, 0) : stuffed.shape[1] - max(-bottom, 0), max(-left, 0) : stuffed.shape[2] - max(-right, 0)]
+    kernel = (f.flip([0, 1]) * gain).expand(c, 1, *f.shape)
+    y = F.conv2d(stuffed[None], kernel, groups=c)[0]
+    return y[:, ::down, ::down]
+
+
+def sg3_layer(t: dict, name: str, x: torch.Tensor, w: torch.Tensor, spec: dict, clamp: float | None) -> torch.Tensor:
+    weight = t[f"{name}.weight"].double()
+    k = weight.shape[-1]
+    s = dense(t, f"{name}.affine", w[None])[0]
+    if spec["torgb"]:
+        s = s / math.sqrt(weight.shape[1] * k * k)
+    x = x / torch.sqrt(t[f"{name}.magnitude_ema"].double())
+    y = F.conv2d((x * s[:, None, None])[None], weight, padding=k - 1)[0]
+    if not spec["torgb"]:
+        y = y / torch.sqrt(((weight * s[None, :, None, None]) ** 2).sum(dim=(1, 2, 3)) + 1e-8)[:, None, None]
+    y = y + t[f"{name}.bias"].double()[:, None, None]
+    y = upfirdn(y, filter_2d(t.get(f"{name}.up_filter")), spec["up"], 1, spec["padding"], spec["up"] ** 2)
+    if not spec["torgb"]:
+        y = torch.where(y >= 0, y, 0.2 * y) * math.sqrt(2)
+    if clamp is not None:
+        y = y.clamp(-clamp, clamp)
+    return upfirdn(y, filter_2d(t.get(f"{name}.down_filter")), 1, spec["down"], [0, 0, 0, 0], 1.0)
+
+
+def synthesis3(t: dict, ws: np.ndarray, plan: dict, clamp: float | None = 256, output_scale: float = 0.25) -> np.ndarray:
+    """ws (num_ws, w_dim) -> image (3, R, R) float64, one sample; `plan` from the fixture writer."""
+    ws = torch.from_numpy(ws).double()
+    inp = plan["input"]
+    x = fourier_input(t, ws[0], inp["size"], inp["rate"], inp["bandwidth"])
+    for i, spec in enumerate(plan["layers"]):
+        x = sg3_layer(t, f"synthesis.{spec['name']}", x, ws[i + 1], spec, clamp)
+    return (x * output_scale).numpy()

@@ -58,6 +58,12 @@ SG2_NVIDIA = (
     Row(r"synthesis\.blocks\.(\d+)\.(conv0|conv1)\.noise", "synthesis.b{res}.{2}.noise_const"),
     Row(r"synthesis\.blocks\.(\d+)\.(.+)", "synthesis.b{res}.{2}"),
 )
+SG3_NVIDIA = (
+    Row(r"mapping\.fc\.(\d+)\.(weight|bias)", r"mapping.fc{1}.{2}"),
+    Row(r"mapping\.w_avg", "mapping.w_avg"),
+    Row(r"synthesis\.input\.(.+)", "synthesis.input.{1}"),
+    Row(r"synthesis\.layers\.(\d+)\.(.+)", "synthesis.{name}.{2}"),
+)
 
 
 @dataclass
@@ -161,7 +167,7 @@ def _from_snapshot(path: Path) -> StyleGANCheckpoint:
         config = _sg2_config(record, tensors, path)
         return _translated("stylegan2", config, tensors, SG2_NVIDIA, f"NVIDIA StyleGAN2-ADA snapshot, G_ema of {record.class_name or 'Generator'}", path)
     if "synthesis.input.freqs" in tensors:
-        from tlgan_tui.generators.stylegan.sg3 import SG3_NVIDIA, sg3_config
+        from tlgan_tui.generators.stylegan.sg3 import sg3_config
 
         config = sg3_config(record, tensors, path)
         return _translated("stylegan3", config, tensors, SG3_NVIDIA, f"NVIDIA StyleGAN3 snapshot, G_ema of {record.class_name or 'Generator'}", path)
@@ -246,8 +252,10 @@ def _their_key(key: str, layout: tuple[Row, ...], config: Any) -> tuple[str, Cal
         match = re.fullmatch(row.ours, key)
         if match:
             groups = match.groups()
-            res = 4 * 2 ** int(groups[0]) if groups and groups[0].isdigit() and "{res}" in row.theirs else None
-            return row.theirs.format(None, *groups, res=res), row.transform
+            index = int(groups[0]) if groups and groups[0].isdigit() else None
+            res = 4 * 2**index if "{res}" in row.theirs and index is not None else None
+            name = config.layers[index].name if "{name}" in row.theirs and index is not None else None
+            return row.theirs.format(None, *groups, res=res, name=name), row.transform
     raise AssertionError(f"layout table has no row for {key}")  # a bug in the table, not in the file
 
 

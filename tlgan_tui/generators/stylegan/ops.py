@@ -102,3 +102,26 @@ def modulated_conv2d(
     else:
         x = F.conv2d(x, w.reshape(n * out_channels, in_channels, kh, kw), padding=padding, groups=n)
     return x.reshape(n, out_channels, *x.shape[2:])
+
+
+
+def upfirdn2d(
+    x: torch.Tensor, kernel: torch.Tensor | None, *, up: int = 1, down: int = 1, pad: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1.0
+) -> torch.Tensor:
+    """Upsample by zero insertion, pad (left, right, top, bottom; negative crops), filter with a
+    separable 1-D kernel (along both axes) or a 2-D one, times `gain`, keep every `down`-th
+    sample. A 1-D kernel runs as two 1-D passes, each striding by `down` (so the samples that
+    would be dropped are never computed)."""
+    if up > 1:
+        x = zero_insert(x, up)
+    x = _pad_or_crop(x, pad) if any(pad) else x
+    if kernel is None:
+        x = x * gain if gain != 1 else x
+        return x[:, :, ::down, ::down] if down > 1 else x
+    channels = x.shape[1]
+    flipped = kernel.flip(list(range(kernel.ndim))).to(x.dtype)
+    if kernel.ndim == 1:
+        taps = kernel.shape[0]
+        x = F.conv2d(x, (flipped * gain)[None, None, None, :].expand(channels, 1, 1, taps), groups=channels, stride=(1, down))
+        return F.conv2d(x, flipped[None, None, :, None].expand(channels, 1, taps, 1), groups=channels, stride=(down, 1))
+    return F.conv2d(x, (flipped * gain)[None, None].expand(channels, 1, *kernel.shape), groups=channels, stride=down)

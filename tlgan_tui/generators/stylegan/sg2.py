@@ -46,12 +46,13 @@ class SG2Config:
 
 
 class Mapping(nn.Module):
-    def __init__(self, config: SG2Config):
+    """z -> w: the input normalised, then dense layers with leaky ReLU (StyleGAN2 and 3 alike)."""
+
+    def __init__(self, *, z_dim: int, w_dim: int, layers: int, lr_multiplier: float, hidden: int | None = None):
         super().__init__()
-        hidden = config.mapping_features or config.w_dim
-        sizes = [config.z_dim] + [hidden] * (config.mapping_layers - 1) + [config.w_dim]
-        self.fc = nn.ModuleList(Dense(a, b, lr_multiplier=config.mapping_lr, activation=True) for a, b in zip(sizes, sizes[1:]))
-        self.register_buffer("w_avg", torch.zeros(config.w_dim))
+        sizes = [z_dim] + [hidden or w_dim] * (layers - 1) + [w_dim]
+        self.fc = nn.ModuleList(Dense(a, b, lr_multiplier=lr_multiplier, activation=True) for a, b in zip(sizes, sizes[1:]))
+        self.register_buffer("w_avg", torch.zeros(w_dim))
 
     def forward(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
         """w for z, pulled towards the average w by the truncation psi: w_avg + psi (w - w_avg)."""
@@ -158,7 +159,9 @@ class StyleGAN2(nn.Module):
     def __init__(self, config: SG2Config):
         super().__init__()
         self.config = config
-        self.mapping = Mapping(config)
+        self.mapping = Mapping(
+            z_dim=config.z_dim, w_dim=config.w_dim, layers=config.mapping_layers, lr_multiplier=config.mapping_lr, hidden=config.mapping_features
+        )
         self.synthesis = Synthesis(config)
 
     @property
