@@ -105,23 +105,41 @@ def modulated_conv2d(
 
 
 
+
 def upfirdn2d(
     x: torch.Tensor, kernel: torch.Tensor | None, *, up: int = 1, down: int = 1, pad: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1.0
 ) -> torch.Tensor:
     """Upsample by zero insertion, pad (left, right, top, bottom; negative crops), filter with a
     separable 1-D kernel (along both axes) or a 2-D one, times `gain`, keep every `down`-th
-    sample. A 1-D kernel runs as two 1-D passes, each striding by `down` (so the samples that
-    would be dropped are never computed)."""
-    if up > 1:
-        x = zero_insert(x, up)
-    x = _pad_or_crop(x, pad) if any(pad) else x
+    sample. A 1-D kernel runs as two 1-D passes; upsampling passes are transposed convolutions
+    (the zero-stuffed image is never built) and downsampling passes stride (the dropped samples
+    are never computed)."""
     if kernel is None:
+        x = _pad_or_crop(zero_insert(x, up) if up > 1 else x, pad) if up > 1 or any(pad) else x
         x = x * gain if gain != 1 else x
         return x[:, :, ::down, ::down] if down > 1 else x
-    channels = x.shape[1]
-    flipped = kernel.flip(list(range(kernel.ndim))).to(x.dtype)
-    if kernel.ndim == 1:
-        taps = kernel.shape[0]
-        x = F.conv2d(x, (flipped * gain)[None, None, None, :].expand(channels, 1, 1, taps), groups=channels, stride=(1, down))
-        return F.conv2d(x, flipped[None, None, :, None].expand(channels, 1, taps, 1), groups=channels, stride=(down, 1))
-    return F.conv2d(x, (flipped * gain)[None, None].expand(channels, 1, *kernel.shape), groups=channels, stride=down)
+    if kernel.ndim == 2:
+        x = _pad_or_crop(zero_insert(x, up) if up > 1 else x, pad) if up > 1 or any(pad) else x
+        return F.conv2d(x, (kernel.flip([0, 1]) * gain).to(x.dtype)[None, None].expand(x.shape[1], 1, *kernel.shape), groups=x.shape[1], stride=down)
+    x = _pass_1d(x, kernel * gain, up, down, pad[0], pad[1], dim=3)
+    return _pass_1d(x, kernel, up, down, pad[2], pad[3], dim=2)
+
+
+def _pass_1d(x: torch.Tensor, taps: torch.Tensor, up: int, down: int, before: int, after: int, dim: int) -> torch.Tensor:
+    """One axis of upfirdn2d: zero insertion by `up`, padding, convolution with `taps`, keeping
+    every `down`-th sample."""
+    channels, length, count = x.shape[1], x.shape[dim], taps.shape[0]
+    shape = (channels, 1, 1, count) if dim == 3 else (channels, 1, count, 1)
+    stride = (1, up) if dim == 3 else (up, 1)
+    if up == 1:
+        x = _pad_or_crop(x, (before, after, 0, 0) if dim == 3 else (0, 0, before, after))
+        step = (1, down) if dim == 3 else (down, 1)
+        return F.conv2d(x, taps.flip(0).to(x.dtype).reshape(1, 1, *shape[2:]).expand(shape), groups=channels, stride=step)
+    # The full convolution of the zero-stuffed signal, as a transposed convolution; the padded,
+    # filtered signal is the stretch of it that starts count - 1 - before samples in.
+    full = F.conv_transpose2d(x, taps.to(x.dtype).reshape(1, 1, *shape[2:]).expand(shape), groups=channels, stride=stride)
+    size = length * up + before + after - count + 1
+    start = count - 1 - before
+    tail = size - (full.shape[dim] - start)
+    full = _pad_or_crop(full, (-start, tail, 0, 0) if dim == 3 else (0, 0, -start, tail))
+    return full.narrow(dim, 0, size)[(slice(None),) * dim + (slice(None, None, down),)] if down > 1 else full

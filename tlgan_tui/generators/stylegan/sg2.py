@@ -169,9 +169,8 @@ class StyleGAN2(nn.Module):
         return self.config.num_ws
 
     def style_weights(self) -> torch.Tensor:
-        """Every layer's style affine weight as used (gain applied), stacked: (styles, w_dim)."""
-        rows = []
-        for block in self.synthesis.blocks:
-            layers = ([] if block.first else [block.conv0]) + [block.conv1, block.torgb]
-            rows += [layer.affine.weight.float() * layer.affine.weight_gain for layer in layers]
-        return torch.cat(rows).detach().cpu()
+        """The style affine weights SeFa factorises, as used (gain applied), stacked: (styles,
+        w_dim). As SeFa's 'all layers' for StyleGAN2: every convolution's, and the last toRGB's."""
+        layers = [conv for block in self.synthesis.blocks for conv in ([] if block.first else [block.conv0]) + [block.conv1]]
+        layers.append(self.synthesis.blocks[-1].torgb)
+        return torch.cat([layer.affine.weight.float() * layer.affine.weight_gain for layer in layers]).detach().cpu()
