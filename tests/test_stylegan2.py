@@ -74,3 +74,36 @@ def test_the_cpu_preview_is_drawn_from_a_lower_block_when_it_is_small_enough(tmp
     np.testing.assert_allclose(block, expected, atol=2e-5 * np.abs(expected).max())
     assert not np.array_equal(draft, full)
     assert np.abs(draft.astype(int) - full).mean() < 40  # the same face, less detail
+
+
+class Redness:
+    """Mean red minus mean green: an attribute a random StyleGAN varies."""
+
+    name = "redness"
+
+    def __init__(self):
+        from tlgan_tui.labelers import Attribute
+
+        self.attributes = (Attribute("redness", "levels", "continuous", "positive = redder"),)
+
+    def __call__(self, images):
+        return self.predict(images)
+
+    def predict(self, images):
+        return {"redness": images[..., 0].mean(axis=(1, 2)) - images[..., 1].mean(axis=(1, 2))}
+
+    def provenance(self):
+        return {"test": "redness"}
+
+
+def test_discover_finds_a_named_axis_in_w_that_moves_new_faces_the_way_it_says(small_engine, tmp_path):
+    from tlgan_tui.discover import Settings, discover
+
+    axes = discover(small_engine.generator, [Redness()], Settings(samples=256, seed=1, shard_size=128, unit_faces=16), tmp_path / "work")
+    assert axes.space == "w" and axes.names == ["redness"]
+    axes.check_generator(small_engine.generator.id, 16, "w")
+    engine = Engine(small_engine.generator, small_engine.axes.merged(axes))
+    labeler = Redness()
+    faces = [engine.new_recipe(seed) for seed in range(100, 108)]
+    less, more = (labeler.predict(np.stack([engine.render(face.with_offset("redness", a, engine.axes)) for face in faces]))["redness"] for a in (-2, 2))
+    assert np.all(more > less)

@@ -83,7 +83,13 @@ class StyleGANGenerator(Generator):
 
     def sample(self, n: int, seed: int) -> np.ndarray:
         """n faces' w, (n, w_dim) float64, at the generator's truncation; deterministic for a seed."""
-        return self.map_z(np.random.default_rng(seed).standard_normal((n, self.z_dim)), self.truncation)
+        return self.draw(np.random.default_rng(seed), n)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.map_z(rng.standard_normal((n, self.z_dim)), self.truncation)
+
+    def in_space(self, latents: np.ndarray) -> np.ndarray:
+        return np.asarray(latents, dtype=np.float64)
 
     # -- images -------------------------------------------------------------------------------
 
