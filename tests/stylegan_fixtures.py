@@ -327,3 +327,53 @@ def write_sg3_ffhq1024(path: Path, config: str) -> tuple[Path, dict[str, torch.T
     512) or stylegan3-r-ffhqu-1024x1024 (65536, 1024) configurations: 14 layers, 2 mapping layers."""
     base, top = (32768, 512) if config == "t" else (65536, 1024)
     return write_sg3_snapshot(path, config, 1024, base, top, 512, 512, num_layers=14, full_g=False)
+
+
+# -- rosinality stylegan2-pytorch -----------------------------------------------------------------
+
+
+def rosinality_checkpoint(nvidia: dict[str, torch.Tensor], resolution: int, training: bool = False) -> dict:
+    """The same StyleGAN2 weights in rosinality's `g_ema` layout (its key names and shapes, as its
+    convert_weight.py writes them): style.{i+1} for mapping fc{i}, input.input (1, C, 4, 4),
+    conv1 and to_rgb1 for the 4x4 block, convs.{2k-2}/{2k-1} and to_rgbs.{k-1} for block k,
+    conv weights with a leading 1, noises.noise_{j} as (1, 1, R, R), the toRGB bias (1, 3, 1, 1),
+    and the blur kernels it keeps as buffers. `training` adds the run's options as an
+    argparse.Namespace, as its train.py saves them."""
+    import argparse
+
+    g = {}
+    mapping = sorted(int(k.split(".")[1][2:]) for k in nvidia if k.startswith("mapping.fc") and k.endswith("weight"))
+    for i in mapping:
+        g[f"style.{i + 1}.weight"] = nvidia[f"mapping.fc{i}.weight"]
+        g[f"style.{i + 1}.bias"] = nvidia[f"mapping.fc{i}.bias"]
+    g["input.input"] = nvidia["synthesis.b4.const"][None]
+    blur = torch.tensor(RESAMPLE, dtype=torch.float32)
+
+    def styled(ours, theirs, noise_index):
+        g[f"{ours}.conv.weight"] = nvidia[f"{theirs}.weight"][None]
+        g[f"{ours}.conv.modulation.weight"] = nvidia[f"{theirs}.affine.weight"]
+        g[f"{ours}.conv.modulation.bias"] = nvidia[f"{theirs}.affine.bias"]
+        g[f"{ours}.noise.weight"] = nvidia[f"{theirs}.noise_strength"].reshape(1)
+        g[f"{ours}.activate.bias"] = nvidia[f"{theirs}.bias"]
+        g[f"noises.noise_{noise_index}"] = nvidia[f"{theirs}.noise_const"][None, None]
+
+    def rgb(ours, theirs):
+        g[f"{ours}.conv.weight"] = nvidia[f"{theirs}.weight"][None]
+        g[f"{ours}.conv.modulation.weight"] = nvidia[f"{theirs}.affine.weight"]
+        g[f"{ours}.conv.modulation.bias"] = nvidia[f"{theirs}.affine.bias"]
+        g[f"{ours}.bias"] = nvidia[f"{theirs}.bias"].reshape(1, -1, 1, 1)
+
+    styled("conv1", "synthesis.b4.conv1", 0)
+    rgb("to_rgb1", "synthesis.b4.torgb")
+    k, res = 1, 8
+    while res <= resolution:
+        styled(f"convs.{2 * k - 2}", f"synthesis.b{res}.conv0", 2 * k - 1)
+        g[f"convs.{2 * k - 2}.conv.blur.kernel"] = blur * 4
+        styled(f"convs.{2 * k - 1}", f"synthesis.b{res}.conv1", 2 * k)
+        rgb(f"to_rgbs.{k - 1}", f"synthesis.b{res}.torgb")
+        g[f"to_rgbs.{k - 1}.upsample.kernel"] = blur * 4
+        k, res = k + 1, res * 2
+    checkpoint = {"g_ema": g, "latent_avg": nvidia["mapping.w_avg"].clone()}
+    if training:
+        checkpoint.update(g={k: v + 1 for k, v in g.items()}, args=argparse.Namespace(size=resolution, channel_multiplier=2))
+    return checkpoint

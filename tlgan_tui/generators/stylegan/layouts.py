@@ -7,6 +7,8 @@ by key once. Files read:
 - NVIDIA snapshot pickles of StyleGAN2-ADA and StyleGAN3 (`*.pkl`), read by
   stylegan.snapshot's restricted unpickler: `G_ema` only. StyleGAN2 is told apart from StyleGAN3
   by content (`synthesis.b4.const` against `synthesis.input.freqs`).
+- rosinality/stylegan2-pytorch `.pt` files (`g_ema` + `latent_avg`), read weights-only: see
+  stylegan.rosinality for the (exact) mapping.
 - tlgan's own safetensors (`tlgan convert`): our state dict in float32 with the configuration
   as JSON in the metadata (format `tlgan-stylegan/1`).
 """
@@ -36,7 +38,7 @@ FORMAT = "tlgan-stylegan/1"
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 LAYOUTS_READ = (
     "NVIDIA StyleGAN2-ADA or StyleGAN3 snapshot pickles (network-snapshot-*.pkl, stylegan2-ffhq-1024x1024.pkl, ...), "
-    f"tlgan safetensors ({FORMAT})"
+    f"rosinality stylegan2-pytorch .pt (g_ema + latent_avg), tlgan safetensors ({FORMAT})"
 )
 MAX_MAPPING_LAYERS = 32
 
@@ -110,6 +112,8 @@ def read_stylegan(path: str | Path) -> StyleGANCheckpoint:
     if head in PICKLE_MAGIC:
         return _from_snapshot(path)
     if head == b"PK":
+        if _zip_mentions(path, b"g_ema"):
+            return _from_rosinality(path)
         contents = read_checkpoint(path)
         keys = shown(", ".join(sorted(map(str, contents))[:6])) if isinstance(contents, dict) else type(contents).__name__
         raise CheckpointError(f"{path} is a torch.save checkpoint ({keys}), not a StyleGAN layout tlgan reads ({LAYOUTS_READ})")
@@ -145,6 +149,8 @@ def is_stylegan_file(path: str | Path) -> bool:
             head = file.read(2)
         if head in PICKLE_MAGIC:
             return True
+        if head == b"PK":
+            return _zip_mentions(path, b"g_ema")
         if path.suffix == ".safetensors":
             with safe_open(str(path), framework="pt") as file:
                 return (file.metadata() or {}).get("format") == FORMAT
@@ -208,14 +214,17 @@ def _sg2_config(record: Record, tensors: dict[str, torch.Tensor], path: Path) ->
     )
 
 
-def _translated(kind: str, config: Any, theirs: dict[str, torch.Tensor], layout: tuple[Row, ...], source: str, path: Path) -> StyleGANCheckpoint:
-    """Our state dict from the file's through the layout table, every key and shape checked."""
+def _translated(
+    kind: str, config: Any, theirs: dict[str, torch.Tensor], layout: tuple[Row, ...], source: str, path: Path, fields: Callable[[tuple], dict] | None = None
+) -> StyleGANCheckpoint:
+    """Our state dict from the file's through the layout table, every key and shape checked.
+    `fields` gives a layout's own template fields from a key's groups."""
     ours = build_network(kind, config).state_dict()
     state: dict[str, torch.Tensor] = {}
     used = set()
     problems = []
     for key, expected in ours.items():
-        their_key, transform = _their_key(key, layout, config)
+        their_key, transform = _their_key(key, layout, config, fields)
         value = theirs.get(their_key)
         if value is None:
             problems.append(f"missing {shown(their_key)}")
@@ -235,19 +244,22 @@ def _translated(kind: str, config: Any, theirs: dict[str, torch.Tensor], layout:
     return StyleGANCheckpoint(kind, config, state, source, _generator_id(kind, config, state))
 
 
-IGNORED_SUFFIXES = ("resample_filter", "up_filter", "down_filter")
-"""Filters NVIDIA stores beside every layer; StyleGAN2's are the fixed [1,3,3,1] (checked),
-StyleGAN3's are read by its own config reader."""
+IGNORED_SUFFIXES = ("resample_filter", "up_filter", "down_filter", ".kernel")
+"""Filters stored beside the layers: StyleGAN2's (NVIDIA's resample_filter, rosinality's blur and
+upsample kernels) are the fixed [1,3,3,1] (checked); StyleGAN3's are read by its config reader."""
 
 
 def _check_filters(theirs: dict[str, torch.Tensor], path: Path) -> None:
     expected = lowpass_2d(torch.tensor(RESAMPLE_TAPS))
     for key, value in theirs.items():
-        if key.endswith("resample_filter") and (value.shape != expected.shape or not torch.allclose(value.float(), expected, atol=1e-6)):
-            raise CheckpointError(f"{path}: {key} is not StyleGAN2's [1,3,3,1] filter; tlgan does not implement other resampling filters")
+        if not key.endswith(("resample_filter", ".kernel")):
+            continue
+        total = float(value.float().sum()) if value.numel() else 0.0
+        if value.shape != expected.shape or total == 0 or not torch.allclose(value.float() / total, expected, atol=1e-6):
+            raise CheckpointError(f"{path}: {shown(key)} is not StyleGAN2's [1,3,3,1] filter; tlgan does not implement other resampling filters")
 
 
-def _their_key(key: str, layout: tuple[Row, ...], config: Any) -> tuple[str, Callable[[torch.Tensor], torch.Tensor]]:
+def _their_key(key: str, layout: tuple[Row, ...], config: Any, fields: Callable[[tuple], dict] | None) -> tuple[str, Callable[[torch.Tensor], torch.Tensor]]:
     for row in layout:
         match = re.fullmatch(row.ours, key)
         if match:
@@ -255,7 +267,8 @@ def _their_key(key: str, layout: tuple[Row, ...], config: Any) -> tuple[str, Cal
             index = int(groups[0]) if groups and groups[0].isdigit() else None
             res = 4 * 2**index if "{res}" in row.theirs and index is not None else None
             name = config.layers[index].name if "{name}" in row.theirs and index is not None else None
-            return row.theirs.format(None, *groups, res=res, name=name), row.transform
+            extra = fields(groups) if fields is not None and groups else {}
+            return row.theirs.format(None, *groups, res=res, name=name, **extra), row.transform
     raise AssertionError(f"layout table has no row for {key}")  # a bug in the table, not in the file
 
 
@@ -277,6 +290,29 @@ def _number(value: Any, what: str, path: Path) -> float:
 def _few(tensors: dict[str, Any], prefix: str = "") -> str:
     keys = [key for key in tensors if key.startswith(prefix)]
     return shown(", ".join(keys[:5])) + (f", ... ({len(keys)} keys)" if len(keys) > 5 else "")
+
+
+# -- rosinality .pt ------------------------------------------------------------------------------
+
+
+def _zip_mentions(path: Path, name: bytes) -> bool:
+    """Whether a torch.save zip's pickle names `name` (read as bytes, never unpickled)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            pickles = [info for info in archive.infolist() if info.filename.endswith("data.pkl") and info.file_size < 64 * 2**20]
+            return any(name in archive.read(info) for info in pickles)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def _from_rosinality(path: Path) -> StyleGANCheckpoint:
+    from tlgan_tui.generators.stylegan.rosinality import read_rosinality_file, rosinality_config, rosinality_rows, row_fields
+
+    tensors = read_rosinality_file(path)
+    config = rosinality_config(tensors, path)
+    return _translated("stylegan2", config, tensors, rosinality_rows(), "rosinality stylegan2-pytorch checkpoint, g_ema", path, row_fields)
 
 
 # -- tlgan's own safetensors --------------------------------------------------------------------
