@@ -39,8 +39,6 @@ class Record:
 
     class_name: str
     state: dict[str, Any]
-    source_chars: int = 0
-    """Length of the embedded Python source, kept only as a number: it is never run."""
 
     @property
     def modules(self) -> dict[str, "Record"]:
@@ -81,8 +79,8 @@ class InertDict(dict):
 def _reconstruct(meta: Any) -> Record:
     if not isinstance(meta, dict) or meta.get("type") != "class" or not isinstance(meta.get("state"), dict):
         raise pickle.UnpicklingError("a persistent object that is not a module's stored state")
-    source = meta.get("module_src")
-    return Record(shown(meta.get("class_name", ""), 100), meta["state"], len(source) if isinstance(source, str) else 0)
+    # meta["module_src"], the network's Python source, is dropped unread: it is never run.
+    return Record(shown(meta.get("class_name", ""), 100), meta["state"])
 
 
 def _load_from_bytes(data: bytes) -> Any:
