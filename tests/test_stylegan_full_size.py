@@ -44,7 +44,10 @@ def test_stylegan3_1024_opens_with_its_layer_plan(sg3_1024):
     generator = load_generator("stylegan", str(path), "cpu")
     assert (generator.resolution, generator.latent_layers, generator.kind) == (1024, 16, "stylegan3")
     layers = generator.network.config.layers
-    assert [layer.name for layer in layers][-3:] == ["L12_1024_32" if config == "t" else "L12_1024_64", "L13_1024_32" if config == "t" else "L13_1024_64", "L14_1024_3"]
+    # the last layers: a 1044 px layer (the 10 px margin), then two critically sampled at 1024
+    # with 32 (T) or 64 (R, doubled channel_base) channels, then toRGB
+    channels = 32 if config == "t" else 64
+    assert [layer.name for layer in layers][-3:] == [f"L12_1044_{channels}", f"L13_1024_{channels}", "L14_1024_3"]
     assert {layer.kernel for layer in layers[:-1]} == ({3} if config == "t" else {1})
 
 
