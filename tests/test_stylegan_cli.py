@@ -68,6 +68,7 @@ def test_info_names_the_architecture_the_latent_space_and_truncation(capsys, sna
     code, out, err = run(capsys, "info", *model(snapshot))
     assert code == 0, err
     assert "StyleGAN2 32x32" in out and "NVIDIA StyleGAN2-ADA snapshot" in out and "truncation 0.7" in out and "sefa-0" in out
+    assert "edited in W (8 layers in W+)" in out
 
 
 def test_export_renders_a_list_of_recipes(capsys, snapshot, tmp_path):
