@@ -193,7 +193,9 @@ class EditorScreen(Screen):
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.set_class(small, "too-small")
+        if small != self.has_class("too-small"):
+            self.set_class(small, "too-small")
+            self.refresh_bindings()  # the footer shows only the keys that act (check_action)
         self._fit_axes_panel()
         if small:
             self.query_one("#too-small", Static).update(
