@@ -17,6 +17,7 @@ from tlgan_tui.photo.align import FFHQ, Landmarker, align, choose_face, find_fac
 from tlgan_tui.photo.image import load_photo
 from tlgan_tui.photo.perceptual import LPIPS, VGG16_CONVS, PixelLoss
 from tlgan_tui.photo.project import Settings, project
+from tlgan_tui.recipe import Recipe
 
 ASTRONAUT = Path(__file__).parent / "data" / "astronaut.png"
 
@@ -189,3 +190,23 @@ def test_lpips_reads_a_torchvision_vgg16_file_and_measures_likeness(tmp_path):
     torch.save(state, tmp_path / "broken.pth")
     with pytest.raises(CheckpointError, match="features.28.weight"):
         LPIPS(tmp_path / "broken.pth")
+
+
+def test_the_editor_opens_on_a_projected_photo_and_edits_it(engine, tmp_path):
+    from tests.editor_support import drive, make_app, settle, shown_image
+
+    generator = engine.generator
+    face = Recipe.explicit(generator.id, generator.sample(1, 42)[0])
+    seen = {}
+
+    async def edit(pilot):
+        seen["start"] = pilot.app.session.recipe
+        seen["before"] = shown_image(pilot.app)
+        await pilot.press("right")
+        await settle(pilot)
+        seen["after"] = shown_image(pilot.app)
+
+    app = drive(make_app(engine, tmp_path, face=face, seed=None), edit)
+    assert seen["start"] == face
+    assert not np.array_equal(seen["before"], seen["after"])  # the face on screen moved
+    assert app.session.recipe.z == face.z and app.session.recipe.offsets  # the photo's face, moved along an axis
