@@ -193,7 +193,7 @@ class EditorScreen(Screen):
 
     def _render_face(self, recipe: Recipe, axes: AxisSet, side: int):
         """On the preview's render thread: the latent, one (draft) forward pass resized on the device."""
-        return self.engine.generator.preview(recipe.latent(axes), side)[0]
+        return self.engine.generator.preview(self.engine.latent(recipe, axes)[None], side)[0]
 
     def _next_faces(self) -> list[Recipe]:
         """The faces the next arrow keys would ask for (PREFETCH_STEPS), for the preview to draw ahead."""
@@ -375,7 +375,7 @@ class EditorScreen(Screen):
     def load_recipe(self, path: str | Path) -> None:
         try:
             recipe = Recipe.load(path)
-            recipe.latent(self.engine.axes)  # refuses a recipe for another generator or axes
+            self.engine.latent(recipe)  # refuses a recipe for another generator or axes
         except TlganError as error:
             self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
             return
@@ -385,8 +385,8 @@ class EditorScreen(Screen):
     def load_axes(self, path: str | Path) -> None:
         try:
             axes = AxisSet.load(path)
-            axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim)
-            self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()))
+            axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim, self.engine.generator.edit_space)
+            self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()), self.engine.generator)
         except TlganError as error:
             self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8)
             return
