@@ -196,7 +196,7 @@ class Pane:
         self.socket = folder / "client.sock"
         self.size = size
         config = folder / "tmux.conf"
-        config.write_text("set -g status off\nset -g escape-time 0\nset -as terminal-features ',*:RGB'\n")
+        config.write_text("set -g status off\nset -g escape-time 0\nset -g remain-on-exit on\nset -as terminal-features ',*:RGB'\n")
         self.config = config
         command = shlex.join([*link.ssh_command(tty=True), remote])
         link.inside("tmux", "-S", str(self.socket), "-f", str(config), "new-session", "-d", "-s", "bench",

@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 import tlgan_tui.tui.terminal_link as terminal_link
 from tlgan_tui.terminal import cell_keys, changed_spans, visible_changes
 from tlgan_tui.tui.terminal_link import QUERY, TerminalLink
-from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
+from tlgan_tui.tui.widgets.preview import CLOSE, VISIBLE, FacePreview, Frame, layout_lines
 
 from tests.editor_support import drive, make_app, settle
 
@@ -109,10 +109,10 @@ def test_faces_that_come_while_a_frame_is_in_flight_are_skipped_and_the_newest_f
         terminal.answer()
         assert await wait_for(lambda: preview.frame is third, 1)  # the newest face; the second never drawn
         assert await wait_for(lambda: terminal.questions == 2, 1)
-        terminal.answer()  # and once it has arrived (and nothing newer came), it is exact
+        terminal.answer()  # once it has arrived and nothing newer came, the rest of it follows
         await wait_for(lambda: terminal.questions == 3, 1)
         await pilot.pause()
-        assert np.array_equal(screen_keys(preview), third.keys)
+        assert not visible_changes(screen_keys(preview), third.keys, CLOSE).any()
 
     run(app, script)
 
@@ -133,14 +133,16 @@ def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_
         preview.show(after)
         assert await wait_for(lambda: terminal.questions == 2, 2)
         shown = screen_keys(preview)
-        visible = visible_changes(before.keys, after.keys, 10)
+        visible = visible_changes(before.keys, after.keys, VISIBLE)
         assert 0 < visible.sum() < 0.8 * visible.size  # a step changes part of the face visibly
         assert np.array_equal(shown[visible], after.keys[visible])  # those cells are the new face's
         assert np.array_equal(shown[~visible], before.keys[~visible])  # the rest not sent yet
-        terminal.answer()  # nothing newer comes: the cells left approximate are made exact
+        terminal.answer()  # nothing newer comes: the cells left visibly different follow
         assert await wait_for(lambda: terminal.questions == 3, 2)
         await pilot.pause()
-        assert np.array_equal(screen_keys(preview), after.keys)
+        shown = screen_keys(preview)
+        assert not visible_changes(shown, after.keys, CLOSE).any()  # within CLOSE: nothing to see
+        assert visible_changes(shown, before.keys, CLOSE).any()
 
     run(app, script)
 

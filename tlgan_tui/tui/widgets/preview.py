@@ -11,7 +11,7 @@ key showing live frames.
 Flow control (tui/terminal_link.py): at most one frame is on its way to the terminal. The newest
 face waits until the terminal says the previous frame has arrived; faces in between are
 skipped, never queued. Over a slow link (the terminal's answers say so) a new face is sent as
-the cells that changed visibly only, and the rest is made exact once nothing new comes.
+the cells that changed visibly only (VISIBLE), and the rest once nothing new comes (CLOSE).
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ from tlgan_tui.axes import AxisSet
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.terminal import cell_keys, cells_for, changed_spans, key_lines, visible_changes
+from tlgan_tui.tui import partial_updates
 from tlgan_tui.tui.terminal_link import PACE, TerminalLink
+
+partial_updates.install()  # sending only the changed cells relies on it
 
 Renderer = Callable[[Recipe, AxisSet, int], np.ndarray]
 """(recipe, axes, side) -> the face as uint8 (side, side, 3); runs on the render thread."""
@@ -41,13 +44,18 @@ Renderer = Callable[[Recipe, AxisSet, int], np.ndarray]
 KEEP_AHEAD = 4
 """Frames drawn ahead that are kept."""
 VISIBLE = 10
-"""Over a slow link, a cell is sent again only when a channel changed by more than this."""
+"""Over a slow link, while faces change, a cell is sent again only when a channel of it changed
+by more than this (of 255): a step along an axis then sends 2-30 % of the cells."""
+CLOSE = 4
+"""Once the face stays, the cells still further than this from it are sent: a difference of
+4/255 is not seen in half blocks, and sending every cell that differs at all costs as much as a whole frame
+(nearly every cell differs a little)."""
 SPAN_GAP = 4
 """Changed cells this close are sent as one run (a cursor move costs about as much)."""
 FULL_FRAME_BUDGET = 0.04
 """A link that would take longer than this (seconds) to carry a whole frame is slow."""
-EXACT_AFTER = 0.06
-"""Seconds without a new face before the cells left approximate are made exact."""
+SETTLE_AFTER = 0.06
+"""Seconds without a new face before the cells left approximate are sent (see CLOSE)."""
 PAINT_RETRY, PAINT_TRIES = 0.01, 50
 """How often, and how many times, to look whether a frame has been painted before asking the
 terminal about it (a screen covered by another paints nothing: then it is taken as arrived)."""
@@ -191,7 +199,9 @@ class FacePreview(Widget):
         """The terminal's answers say a whole frame takes longer than FULL_FRAME_BUDGET."""
         self._shown_keys: np.ndarray | None = None
         """The cells on screen, where they may differ from the frame's (sent approximately)."""
-        self._exact_timer: Timer | None = None
+        self._approximate = False
+        """Cells on screen differ visibly from the frame's: sent again once the face stays."""
+        self._rest_timer: Timer | None = None
         self._painted = True
         """The lines of the newest frame have been handed to the screen."""
 
@@ -305,9 +315,9 @@ class FacePreview(Widget):
     def show(self, frame: Frame) -> None:
         """Put `frame` on screen: now, or once the frame on its way to the terminal is there
         (a frame still waiting then is skipped)."""
-        if self._exact_timer is not None:
-            self._exact_timer.stop()
-            self._exact_timer = None
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+            self._rest_timer = None
         if self._flight:
             self._waiting = frame
             return
@@ -323,7 +333,7 @@ class FacePreview(Widget):
         if self._link is None:
             return
         if not cells:
-            self._make_exact_later()
+            self._send_rest_later()
             return
         self._flights += 1
         self._flight = self._flights
@@ -339,13 +349,15 @@ class FacePreview(Widget):
         if threshold is None or frame.keys is None or shown is None or shown.shape != frame.keys.shape or frame.size != (width, height) or self._strips is None:
             self._strips = None
             self._shown_keys = frame.keys
+            self._approximate = False
             self.refresh()
             return width * height
         changed = visible_changes(shown, frame.keys, threshold)
+        self._approximate = threshold > CLOSE
         if not changed.any():
             return 0
         keys = np.where(changed, frame.keys, shown)
-        self._shown_keys = frame.keys if threshold == 0 else keys
+        self._shown_keys = keys
         rows, image_width = keys.shape
         left, top = face_offset(image_width, rows, width, height)
         truecolor = self.app.console.color_system == "truecolor"
@@ -390,19 +402,17 @@ class FacePreview(Widget):
             frame, self._waiting = self._waiting, None
             self.show(frame)
         else:
-            self._make_exact_later()
+            self._send_rest_later()
 
-    def _make_exact_later(self) -> None:
-        frame = self.frame
-        if frame is not None and frame.keys is not None and self._shown_keys is not None and self._shown_keys is not frame.keys:
-            if self._exact_timer is None:
-                self._exact_timer = self.set_timer(EXACT_AFTER, self._make_exact)
+    def _send_rest_later(self) -> None:
+        if self._approximate and self._rest_timer is None:
+            self._rest_timer = self.set_timer(SETTLE_AFTER, self._send_rest)
 
-    def _make_exact(self) -> None:
-        """Nothing new came: send the cells still left approximate."""
-        self._exact_timer = None
+    def _send_rest(self) -> None:
+        """Nothing new came: send the cells still left visibly different."""
+        self._rest_timer = None
         if self.frame is not None and not self._flight:
-            self._send(self.frame, 0)
+            self._send(self.frame, CLOSE)
 
     # -- lines ----------------------------------------------------------------------------
 
