@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = 2222
 HALF_BLOCK = "▀"
 SGR = re.compile(r"\x1b\[([0-9;:]*)m")
-POLL = 0.01
+POLL = 0.02
 REPEAT_RATE = 30.0
 HOLD_SECONDS = 3.0
 QUIET = 2.0
@@ -265,7 +265,7 @@ def remote_command(code: Path, folder: Path, size: tuple[int, int], where: str, 
     editor = f"cd {shlex.quote(str(code))} && {editor}"
     if where == "server":
         server = folder / f"server-{run_id}.sock"
-        return shlex.join(["tmux", "-S", str(server), "-f", str(folder / "tmux.conf"), "new-session", "-s", "editor", editor])
+        return shlex.join(["tmux", "-u", "-S", str(server), "-f", str(folder / "tmux.conf"), "new-session", "-s", "editor", editor])
     return editor
 
 

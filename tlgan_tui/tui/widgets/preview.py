@@ -54,7 +54,7 @@ SPAN_GAP = 4
 """Changed cells this close are sent as one run (a cursor move costs about as much)."""
 FULL_FRAME_BUDGET = 0.04
 """A link that would take longer than this (seconds) to carry a whole frame is slow."""
-SETTLE_AFTER = 0.06
+SETTLE_AFTER = 0.15
 """Seconds without a new face before the cells left approximate are sent (see CLOSE)."""
 PAINT_RETRY, PAINT_TRIES = 0.01, 50
 """How often, and how many times, to look whether a frame has been painted before asking the
