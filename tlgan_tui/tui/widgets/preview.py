@@ -356,16 +356,14 @@ class FacePreview(Widget):
         self._approximate = threshold > CLOSE
         if not changed.any():
             return 0
-        keys = np.where(changed, frame.keys, shown)
-        self._shown_keys = keys
-        rows, image_width = keys.shape
+        # What the terminal shows: the changed cells anew, the others as they were. The widget's
+        # own lines are the frame's, exact: anything Textual repaints for other reasons (a
+        # notice closing over the face) is drawn exact, which is only better.
+        self._shown_keys = np.where(changed, frame.keys, shown)
+        self._strips = list(frame.lines)
+        rows, image_width = frame.keys.shape
         left, top = face_offset(image_width, rows, width, height)
-        truecolor = self.app.console.color_system == "truecolor"
         spans = changed_spans(changed, SPAN_GAP)
-        dirty_rows = sorted({y for y, _, _ in spans})
-        for y, segments in zip(dirty_rows, key_lines(keys[dirty_rows], truecolor)):
-            if top + y < height:
-                self._strips[top + y] = _padded(segments, left, image_width, width, self.rich_style)
         self.refresh(*(Region(left + x0, top + y, x1 - x0, 1) for y, x0, x1 in spans))
         return sum(x1 - x0 for _, x0, x1 in spans)
 
