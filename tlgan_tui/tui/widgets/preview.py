@@ -426,8 +426,8 @@ class FacePreview(Widget):
         width, height = self.size
         if self.frame is None:
             return []
-        if self.frame.size == (width, height) and self._shown_keys is self.frame.keys:
+        self._shown_keys = self.frame.keys  # all of it is drawn
+        if self.frame.size == (width, height):
             return self.frame.lines
         # Resized since the frame was made: lay it out again until a frame for the new size comes.
-        self._shown_keys = self.frame.keys
         return layout_lines(self.frame.image, width, height, self.rich_style, self.app.console.color_system == "truecolor")
