@@ -142,7 +142,7 @@ def test_faces_that_come_while_a_frame_is_in_flight_are_skipped_and_the_newest_f
     run(app, script)
 
 
-def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_then_the_rest(engine, monkeypatch):
+def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_then_the_rest(engine):
     terminal = StandInTerminal()
     app = PreviewApp(terminal.link)
 
