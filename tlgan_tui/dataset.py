@@ -1,0 +1,419 @@
+"""Data sets of chosen faces: N faces with a mix of attributes, as a labelled image folder.
+
+A spec names how many faces, a master seed, and the mix: axes varied uniformly over a range or
+by weighted choice among values, axes set to one value, axes locked. Face i's seed and offsets
+are drawn from a random generator seeded with (master seed, i) alone, so any face can be made on
+its own: by any worker of a cluster, or again after an interruption.
+
+The folder is Hugging Face's image-folder layout, which pandas, `datasets` and most training
+tools read as it is:
+
+    DIR/metadata.csv                one row per image (written when every face is there)
+    DIR/images/0000/00000000.png    1,000 faces per folder, each PNG with its recipe inside
+    DIR/dataset.json                the spec, the generator, and what each column means
+    DIR/.tlgan/part-000000.csv      the rows of each finished part: a rerun skips those parts
+
+Work is done in parts of whole batches; a part's rows are written (atomically) once all its
+faces are, so an interrupted run continues where it stopped without duplicates.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.engine import Engine
+from tlgan_tui.errors import SpecError
+from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text, read_user_text
+from tlgan_tui.labelers import Labeler
+from tlgan_tui.pipeline import FaceJob, Progress, run_faces
+from tlgan_tui.recipe import MAX_OFFSET, Recipe
+from tlgan_tui.safe_text import quoted
+
+FORMAT = "tlgan-dataset/1"
+FACES_PER_FOLDER = 1000
+MAX_SPEC_BYTES = 64 * 1024
+MAX_AXES = 64
+MAX_CHOICES = 1000
+MAX_COUNT = 10**9
+WORK = ".tlgan"
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One axis varied from face to face: uniformly over [low, high], or by weighted choice."""
+
+    axis: str
+    low: float = 0.0
+    high: float = 0.0
+    choices: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+    """Relative weights of the choices; empty means equal."""
+
+    def __post_init__(self) -> None:
+        values = [self.low, self.high, *self.choices]
+        if not all(math.isfinite(v) and abs(v) <= MAX_OFFSET for v in values):
+            raise SpecError(f"--vary {self.axis}: offsets must be finite numbers from -{MAX_OFFSET:g} to {MAX_OFFSET:g}")
+        if self.choices:
+            if len(self.choices) > MAX_CHOICES:
+                raise SpecError(f"--vary {self.axis}: at most {MAX_CHOICES} choices")
+            if self.weights and len(self.weights) != len(self.choices):
+                raise SpecError(f"--vary {self.axis}: {len(self.weights)} weights for {len(self.choices)} choices")
+            if self.weights and (not all(math.isfinite(w) and w >= 0 for w in self.weights) or sum(self.weights) <= 0):
+                raise SpecError(f"--vary {self.axis}: weights must be numbers from 0 up, not all 0")
+        elif not self.low < self.high:
+            raise SpecError(f"--vary {self.axis}={self.low:g}:{self.high:g} is an empty range: the first number must be smaller")
+
+    def draw(self, rng: np.random.Generator) -> float:
+        if not self.choices:
+            return float(rng.uniform(self.low, self.high))
+        weights = np.asarray(self.weights or [1.0] * len(self.choices), dtype=np.float64)
+        # An explicit inverse-CDF draw rather than rng.choice: the same number on every NumPy.
+        at = int(np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(), side="right"))
+        return float(self.choices[min(at, len(self.choices) - 1)])
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.choices:
+            return {"choices": list(self.choices), **({"weights": list(self.weights)} if self.weights else {})}
+        return {"range": [self.low, self.high]}
+
+
+def parse_vary(text: str) -> Vary:
+    """`AXIS=LO:HI` (uniform) or `AXIS=A,B,C` (equal choice), as --vary takes it."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not value.strip():
+        raise SpecError(f"--vary expects AXIS=LO:HI or AXIS=A,B,C, got {quoted(text)}")
+    return vary_from(name, value)
+
+
+def vary_from(name: str, value: Any) -> Vary:
+    """A Vary from the CLI's text or a spec file's entry ("LO:HI", "A,B", or an object with
+    "range" or "choices" and optional "weights")."""
+    if isinstance(value, str):
+        if ":" in value:
+            low, _, high = value.partition(":")
+            return Vary(name, low=_number(low, name), high=_number(high, name))
+        return Vary(name, choices=tuple(_number(part, name) for part in value.split(",")))
+    if isinstance(value, dict) and set(value) <= {"range", "choices", "weights"}:
+        if "range" in value and "choices" not in value:
+            bounds = value["range"]
+            if not isinstance(bounds, list) or len(bounds) != 2:
+                raise SpecError(f"vary {quoted(name)}: range is [low, high]")
+            return Vary(name, low=_number(bounds[0], name), high=_number(bounds[1], name))
+        if "choices" in value and "range" not in value:
+            choices, weights = value["choices"], value.get("weights", [])
+            if not isinstance(choices, list) or not choices or not isinstance(weights, list):
+                raise SpecError(f"vary {quoted(name)}: choices is a non-empty list of offsets, weights a list of numbers")
+            if len(choices) > MAX_CHOICES or len(weights) > MAX_CHOICES:
+                raise SpecError(f"vary {quoted(name)}: at most {MAX_CHOICES} choices")
+            return Vary(name, choices=tuple(_number(v, name) for v in choices), weights=tuple(_number(w, name) for w in weights))
+    raise SpecError(f"vary {quoted(name)}: expected \"LO:HI\", \"A,B,C\", {{\"range\": [LO, HI]}} or {{\"choices\": [...], \"weights\": [...]}}")
+
+
+def _number(value: Any, axis: str) -> float:
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip()) if len(value) <= 40 else None
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        raise SpecError(f"--vary/--set {quoted(axis)}: {quoted(value)} is not a finite number")
+    return float(number)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What a data set holds; `check` against the axes before any face is made."""
+
+    count: int
+    seed: int = 0
+    vary: tuple[Vary, ...] = ()
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    """Axes set to one offset for every face (--set)."""
+    locks: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or not 1 <= self.count <= MAX_COUNT:
+            raise SpecError(f"--count {self.count}: a data set holds from 1 to {MAX_COUNT:,} faces")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise SpecError(f"--seed {self.seed}: a seed is a whole number from 0 up")
+        names = [v.axis for v in self.vary] + list(self.fixed)
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise SpecError(f"axis {', '.join(map(quoted, repeated))} is given more than once in --vary/--set")
+        if len(names) + len(self.locks) > MAX_AXES:
+            raise SpecError(f"a spec names at most {MAX_AXES} axes")
+        for name, value in self.fixed.items():
+            if not math.isfinite(value) or abs(value) > MAX_OFFSET:
+                raise SpecError(f"--set {name}={value}: offsets are finite numbers from -{MAX_OFFSET:g} to {MAX_OFFSET:g}")
+
+    @property
+    def moved(self) -> list[str]:
+        """The axes this spec moves, in the order of its columns."""
+        return [v.axis for v in self.vary] + list(self.fixed)
+
+    def check(self, axes: AxisSet) -> None:
+        """Refuse (one line, with the reason) a spec these axes cannot make: an unknown axis,
+        or a move the locks forbid."""
+        for name in [*self.moved, *sorted(self.locks)]:
+            axes.index(name)
+        axes.check({name: 1.0 for name in self.moved}, self.locks)
+
+    def offsets(self, index: int) -> tuple[int, dict[str, float]]:
+        """Face `index`'s seed and offsets: a pure function of (master seed, index)."""
+        rng = np.random.default_rng([self.seed, index])
+        seed = int(rng.integers(0, 2**31))
+        return seed, {**{v.axis: v.draw(rng) for v in self.vary}, **self.fixed}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "seed": self.seed,
+            "vary": {v.axis: v.to_dict() for v in self.vary},
+            "set": dict(self.fixed),
+            "lock": sorted(self.locks),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "spec") -> "DatasetSpec":
+        if not isinstance(data, dict):
+            raise SpecError(f"{source}: a spec is a JSON object")
+        unknown = sorted(set(data) - {"count", "seed", "vary", "set", "lock"})
+        if unknown:
+            raise SpecError(f"{source}: unknown key {quoted(unknown[0])} (a spec has count, seed, vary, set, lock)")
+        vary, fixed, locks = data.get("vary", {}), data.get("set", {}), data.get("lock", [])
+        if not isinstance(vary, dict) or not isinstance(fixed, dict) or not isinstance(locks, list):
+            raise SpecError(f"{source}: vary and set are objects keyed by axis, lock a list of axes")
+        if len(vary) + len(fixed) + len(locks) > MAX_AXES:
+            raise SpecError(f"{source}: a spec names at most {MAX_AXES} axes")
+        if not all(isinstance(name, str) for name in locks):
+            raise SpecError(f"{source}: lock is a list of axis names")
+        return cls(
+            count=data.get("count", 0),
+            seed=data.get("seed", 0),
+            vary=tuple(vary_from(name, value) for name, value in vary.items()),
+            fixed={name: _number(value, name) for name, value in fixed.items()},
+            locks=frozenset(locks),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "DatasetSpec":
+        """A spec file (JSON: {"count", "seed", "vary", "set", "lock"})."""
+        path = Path(path)
+        if path.is_file() and path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path} is over {MAX_SPEC_BYTES // 1024} KiB: not a data set spec")
+        text = read_user_text(path, "data set spec", SpecError)
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as error:
+            raise SpecError(f"{path} is not valid JSON ({error})") from None
+        return cls.from_dict(data, str(path))
+
+
+@dataclass(frozen=True)
+class DatasetPlan:
+    """How a spec becomes files in a folder: parts of whole batches, columns, file names."""
+
+    spec: DatasetSpec
+    folder: Path
+    axes: AxisSet
+    generator_id: str
+    batch_size: int = 64
+    batches_per_part: int = 8
+    labeler_specs: tuple[str, ...] = ()
+    """Labelers (by name) whose scores go next to the intended values (--label)."""
+    label_attributes: tuple[str, ...] = ()
+
+    @property
+    def part_size(self) -> int:
+        return self.batch_size * self.batches_per_part
+
+    @property
+    def parts(self) -> int:
+        return -(-self.spec.count // self.part_size)
+
+    def part_range(self, part: int) -> range:
+        return range(part * self.part_size, min(self.spec.count, (part + 1) * self.part_size))
+
+    def image_name(self, index: int) -> str:
+        return f"images/{index // FACES_PER_FOLDER:04d}/{index:08d}.png"
+
+    def part_path(self, part: int) -> Path:
+        return self.folder / WORK / f"part-{part:06d}.csv"
+
+    def columns(self) -> list[str]:
+        columns = ["file_name", "face", "generator", "seed", "locks"]
+        for name in self.spec.moved:
+            columns.append(f"{name}_offset")
+            if self.axes.axis(name).per_step is not None:
+                columns.append(f"{name}_change")
+        return columns + [f"{name}_measured" for name in self.label_attributes]
+
+    def column_notes(self) -> dict[str, str]:
+        notes = {
+            "file_name": "the PNG, relative to this folder (its recipe is inside it, as the tlgan-recipe text chunk)",
+            "face": "the face's index in the data set",
+            "generator": "the generator's id",
+            "seed": "the face's own seed (tlgan render --seed)",
+            "locks": "axes locked while moving, separated by ';'",
+        }
+        for name in self.spec.moved:
+            info = self.axes.axis(name)
+            notes[f"{name}_offset"] = f"offset along axis {name} (unit steps)"
+            if info.per_step is not None:
+                notes[f"{name}_change"] = f"expected change of {name} from the unedited face, in {info.unit or 'its unit'} (offset x per-step change x what the locks leave of a step)"
+        for name in self.label_attributes:
+            notes[f"{name}_measured"] = f"{name} as the installed labeler measures it on the image"
+        return notes
+
+    def identity(self) -> dict[str, Any]:
+        """What the files depend on: a folder is only continued when all of it matches."""
+        spec = self.spec.to_dict()
+        del spec["count"]  # a larger count extends a data set
+        used = [*self.spec.moved, *sorted(self.spec.locks)]
+        return {
+            "format": FORMAT,
+            "generator": self.generator_id,
+            "spec": spec,
+            "axes": {name: self.axes.fingerprint(name) for name in used},
+            "batch_size": self.batch_size,
+            "part_size": self.part_size,
+            "labelers": list(self.labeler_specs),
+        }
+
+    def jobs(self, part: int, engine: Engine) -> list[tuple[FaceJob, dict[str, float]]]:
+        jobs = []
+        locks = self.spec.locks
+        for index in self.part_range(part):
+            seed, offsets = self.spec.offsets(index)
+            recipe = engine.new_recipe(seed).edited(offsets, locks, self.axes)
+            jobs.append((FaceJob(recipe, self.folder / self.image_name(index), sidecar=False), offsets))
+        return jobs
+
+    def row(self, index: int, recipe: Recipe, offsets: Mapping[str, float], labels: Mapping[str, float]) -> list[Any]:
+        row: list[Any] = [self.image_name(index), index, recipe.generator, recipe.seed, ";".join(sorted(self.spec.locks))]
+        for name in self.spec.moved:
+            offset = offsets[name]
+            row.append(round(offset, 6))
+            info = self.axes.axis(name)
+            if info.per_step is not None:
+                row.append(round(offset * info.per_step * self.axes.effect(name, self.spec.locks), 6))
+        return row + [round(labels[name], 6) for name in self.label_attributes]
+
+    def part_done(self, part: int) -> bool:
+        """Whether the part's rows are on disk, one per face (a part cut short by a smaller
+        --count earlier is not done)."""
+        try:
+            with self.part_path(part).open(newline="") as handle:
+                return sum(1 for _ in csv.reader(handle)) == len(self.part_range(part))
+        except OSError:
+            return False
+
+
+@dataclass
+class PartResult:
+    part: int
+    written: int = 0
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def run_part(plan: DatasetPlan, part: int, engine: Engine, labelers: Sequence[Labeler] = (), progress: Progress | None = None) -> PartResult:
+    """Make one part's faces and, when all are there, write its rows."""
+    made = plan.jobs(part, engine)
+    for job, _ in made:
+        job.path.parent.mkdir(parents=True, exist_ok=True)
+    report = run_faces(engine, [job for job, _ in made], plan.batch_size, labelers=labelers, progress=progress)
+    result = PartResult(part, len(report.written), len(report.skipped), report.failed)
+    if not report.failed and not report.cancelled:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for index, (job, offsets) in zip(plan.part_range(part), made):
+            writer.writerow(plan.row(index, job.recipe, offsets, report.labels.get(job.path, {})))
+        atomic_write_text(plan.part_path(part), buffer.getvalue())
+    return result
+
+
+def claim_folder(plan: DatasetPlan) -> None:
+    """Make the folder, or check that the data set in it was made with the same settings."""
+    manifest = plan.folder / "dataset.json"
+    identity = json.loads(json.dumps(plan.identity()))
+    if manifest.is_file():
+        try:
+            existing = json.loads(read_user_text(manifest, "data set manifest", SpecError)).get("identity")
+        except (ValueError, AttributeError):
+            existing = None
+        if existing != identity:
+            changed = sorted(key for key in identity if not isinstance(existing, dict) or existing.get(key) != identity[key])
+            raise SpecError(
+                f"{plan.folder} holds a data set made with other settings ({', '.join(changed) or 'unreadable dataset.json'}); "
+                "choose another --out folder or remove that one"
+            )
+    (plan.folder / WORK).mkdir(parents=True, exist_ok=True)
+    data = {"identity": identity, "count": plan.spec.count, "columns": plan.column_notes()}
+    atomic_write_text(manifest, json.dumps(data, indent=1) + "\n")
+
+
+def write_metadata(plan: DatasetPlan) -> Path:
+    """metadata.csv from every part's rows, in face order."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(plan.columns())
+    for part in range(plan.parts):
+        buffer.write(plan.part_path(part).read_text())
+    return atomic_write_bytes(plan.folder / "metadata.csv", buffer.getvalue().encode())
+
+
+@dataclass
+class DatasetReport:
+    written: int = 0
+    skipped: int = 0
+    """Faces already there from an earlier run."""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    metadata: Path | None = None
+    """metadata.csv, when every face is there."""
+
+
+def pending_parts(plan: DatasetPlan) -> list[int]:
+    return [part for part in range(plan.parts) if not plan.part_done(part)]
+
+
+def make_dataset(
+    plan: DatasetPlan,
+    engine: Engine,
+    labelers: Sequence[Labeler] = (),
+    progress: Progress | None = None,
+    run_parts: Callable[[list[int], Progress], Iterable[PartResult]] | None = None,
+) -> DatasetReport:
+    """Every face of the plan not yet on disk, then metadata.csv. `run_parts` runs the parts
+    elsewhere (a Ray cluster); by default they are run here, one after another."""
+    claim_folder(plan)
+    todo = pending_parts(plan)
+    total = plan.spec.count
+    finished = total - sum(len(plan.part_range(part)) for part in todo)
+    report = DatasetReport(skipped=finished)
+    report_progress = progress or (lambda done, total: None)
+    report_progress(finished, total)
+
+    def local(parts: list[int], progress: Progress) -> Iterable[PartResult]:
+        base = finished
+        for part in parts:
+            yield run_part(plan, part, engine, labelers, lambda done, _: progress(base + done, total))
+            base += len(plan.part_range(part))
+
+    for result in (run_parts or local)(todo, report_progress):
+        report.written += result.written
+        report.skipped += result.skipped
+        report.failed += result.failed
+    if not report.failed and not pending_parts(plan):
+        report.metadata = write_metadata(plan)
+    return report
