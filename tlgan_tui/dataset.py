@@ -331,8 +331,9 @@ class PartResult:
 def run_part(plan: DatasetPlan, part: int, engine: Engine, labelers: Sequence[Labeler] = (), progress: Progress | None = None) -> PartResult:
     """Make one part's faces and, when all are there, write its rows."""
     made = plan.jobs(part, engine)
-    for job, _ in made:
-        job.path.parent.mkdir(parents=True, exist_ok=True)
+    for folder in sorted({job.path.parent for job, _ in made}):
+        folder.mkdir(parents=True, exist_ok=True)
+    remove_leftovers([job.path for job, _ in made])
     report = run_faces(engine, [job for job, _ in made], plan.batch_size, labelers=labelers, progress=progress)
     result = PartResult(part, len(report.written), len(report.skipped), report.failed)
     if not report.failed and not report.cancelled:
@@ -342,6 +343,16 @@ def run_part(plan: DatasetPlan, part: int, engine: Engine, labelers: Sequence[La
             writer.writerow(plan.row(index, job.recipe, offsets, report.labels.get(job.path, {})))
         atomic_write_text(plan.part_path(part), buffer.getvalue())
     return result
+
+
+def remove_leftovers(paths: Sequence[Path]) -> None:
+    """Remove the temporary files a killed run left behind while writing these PNGs (an
+    atomic write goes through `.NAME.*.part` beside NAME): never read, but they would stay."""
+    names = {path.name for path in paths}
+    for folder in {path.parent for path in paths}:
+        for entry in folder.glob(".*.part"):
+            if entry.name[1:].rsplit(".", 2)[0] in names:
+                entry.unlink(missing_ok=True)
 
 
 def claim_folder(plan: DatasetPlan) -> None:
