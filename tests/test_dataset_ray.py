@@ -1,8 +1,11 @@
 """`tlgan dataset --engine ray`: the same files as the local engine, made by actors on a local Ray."""
 
+import numpy as np
 import pytest
 
 from tests.test_dataset import same_tree
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.cli import main
 from tlgan_tui.dataset import DatasetPlan, DatasetSpec, make_dataset, parse_vary
 from tlgan_tui.ray_engine import EngineSpec, ray_parts
 
@@ -30,3 +33,16 @@ def test_ray_writes_the_same_files_as_the_local_engine(engine, tmp_path, local_r
     assert seen[-1] == 256 and len(seen) > 2  # progress as each part comes back
     make_dataset(plan("local"), engine)
     assert same_tree(tmp_path / "ray", tmp_path / "local")
+
+
+def test_discover_on_ray_labels_the_same_shards_and_fits_the_same_axes(tmp_path, capsys, local_ray):
+    def discover(engine_name):
+        argv = ["discover", "--engine", engine_name, "--samples", "100", "--batch-size", "50", "--labelers", "emotion", "--device", "cpu"]
+        code = main([*argv, "--work", str(tmp_path / engine_name), "--out", str(tmp_path / f"{engine_name}.npz")])
+        assert code == 0, capsys.readouterr().err
+        return AxisSet.load(tmp_path / f"{engine_name}.npz")
+
+    on_ray, local = discover("ray"), discover("local")
+    for shard in ("shard-00000.npz", "shard-00001.npz"):
+        assert (tmp_path / "ray" / shard).read_bytes() == (tmp_path / "local" / shard).read_bytes()
+    assert np.array_equal(on_ray.direction("smile"), local.direction("smile"))

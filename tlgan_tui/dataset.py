@@ -32,7 +32,7 @@ import numpy as np
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import SpecError
-from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text, read_user_text
+from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text, read_user_text, sync_files
 from tlgan_tui.labelers import Labeler
 from tlgan_tui.pipeline import FaceJob, Progress, run_faces
 from tlgan_tui.recipe import MAX_OFFSET, Recipe
@@ -297,7 +297,8 @@ class DatasetPlan:
         for index in self.part_range(part):
             seed, offsets = self.spec.offsets(index)
             recipe = engine.new_recipe(seed).edited(offsets, locks, self.axes)
-            jobs.append((FaceJob(recipe, self.folder / self.image_name(index), sidecar=False), offsets))
+            # No fsync per image: run_part syncs once before it records the part as done.
+            jobs.append((FaceJob(recipe, self.folder / self.image_name(index), sidecar=False, durable=False), offsets))
         return jobs
 
     def row(self, index: int, recipe: Recipe, offsets: Mapping[str, float], labels: Mapping[str, float]) -> list[Any]:
@@ -337,6 +338,7 @@ def run_part(plan: DatasetPlan, part: int, engine: Engine, labelers: Sequence[La
     report = run_faces(engine, [job for job, _ in made], plan.batch_size, labelers=labelers, progress=progress)
     result = PartResult(part, len(report.written), len(report.skipped), report.failed)
     if not report.failed and not report.cancelled:
+        sync_files()  # the images reach the disk before the rows that say they are there
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         for index, (job, offsets) in zip(plan.part_range(part), made):

@@ -47,6 +47,8 @@ class FaceJob:
     path: Path
     sidecar: bool = True
     """Also write the recipe beside the PNG as OUT.json (the PNG always carries it inside)."""
+    durable: bool = True
+    """fsync each file; False where the caller syncs once after the batch (fileio.sync_files)."""
 
     def done(self) -> bool:
         """Whether an earlier run wrote it (files are only ever complete: they are renamed into place)."""
@@ -68,9 +70,9 @@ class PipelineReport:
 def write_png(job: FaceJob, image: np.ndarray, latent: np.ndarray) -> Path:
     """Encode one face and write it (and its sidecar), each file atomically."""
     recipe_json = job.recipe.to_json(latent)
-    png = atomic_write_bytes(job.path, png_bytes(image, recipe_json))
+    png = atomic_write_bytes(job.path, png_bytes(image, recipe_json), job.durable)
     if job.sidecar:
-        atomic_write_bytes(sidecar_path(job.path), recipe_json.encode())
+        atomic_write_bytes(sidecar_path(job.path), recipe_json.encode(), job.durable)
     return png
 
 
