@@ -4,6 +4,7 @@ import filecmp
 import json
 import os
 import signal
+import tarfile
 import subprocess
 import sys
 import time
@@ -148,6 +149,26 @@ def test_label_measures_each_face_next_to_what_was_asked(tmp_path, capsys):
     smiling = table[table["smile_offset"] == 2]["smile_measured"].mean()
     straight = table[table["smile_offset"] == -2]["smile_measured"].mean()
     assert smiling > straight + 0.2
+
+
+def test_tar_shards_hold_the_same_pngs_with_their_rows(engine, tmp_path):
+    spec = DatasetSpec(20, 6, (parse_vary("smile=0,2"),))
+    folder = DatasetPlan(spec, tmp_path / "folder", engine.axes, engine.generator.id, batch_size=4, batches_per_part=2)
+    shards = DatasetPlan(spec, tmp_path / "shards", engine.axes, engine.generator.id, batch_size=4, batches_per_part=2, shards=True)
+    make_dataset(folder, engine)
+    assert make_dataset(shards, engine).metadata is not None
+    assert not (tmp_path / "shards" / "images").exists()
+    table = pd.read_csv(tmp_path / "shards" / "metadata.csv")
+    names = sorted(p.name for p in (tmp_path / "shards" / "shards").iterdir())
+    assert names == ["part-000000.tar", "part-000001.tar", "part-000002.tar"]  # 8 faces each
+    with tarfile.open(tmp_path / "shards" / "shards" / "part-000001.tar") as tar:
+        members = tar.getnames()
+        assert members[:2] == ["00000008.png", "00000008.json"] and len(members) == 16
+        row = json.loads(tar.extractfile("00000009.json").read())
+        png = tar.extractfile("00000009.png").read()
+    assert row["face"] == 9 and row["smile_offset"] == table.iloc[9]["smile_offset"]
+    assert table.iloc[9]["file_name"] == "shards/part-000001.tar:00000009.png"
+    assert png == (tmp_path / "folder" / "images" / "0000" / "00000009.png").read_bytes()
 
 
 def test_the_folder_loads_as_a_hugging_face_image_folder(engine, tmp_path, monkeypatch):

@@ -23,7 +23,9 @@ import csv
 import io
 import json
 import math
+import tarfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -34,7 +36,8 @@ from tlgan_tui.engine import Engine
 from tlgan_tui.errors import SpecError
 from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text, read_user_text, sync_files
 from tlgan_tui.labelers import Labeler
-from tlgan_tui.pipeline import FaceJob, Progress, run_faces
+from tlgan_tui.export import png_bytes
+from tlgan_tui.pipeline import FaceJob, Progress, run_faces, write_png
 from tlgan_tui.recipe import MAX_OFFSET, Recipe
 from tlgan_tui.safe_text import quoted
 
@@ -233,6 +236,8 @@ class DatasetPlan:
     labeler_specs: tuple[str, ...] = ()
     """Labelers (by name) whose scores go next to the intended values (--label)."""
     label_attributes: tuple[str, ...] = ()
+    shards: bool = False
+    """WebDataset-style tar shards (one per part: KEY.png + KEY.json) instead of an image folder."""
 
     @property
     def part_size(self) -> int:
@@ -246,7 +251,12 @@ class DatasetPlan:
         return range(part * self.part_size, min(self.spec.count, (part + 1) * self.part_size))
 
     def image_name(self, index: int) -> str:
+        if self.shards:
+            return f"{self.shard_name(index // self.part_size)}:{index:08d}.png"
         return f"images/{index // FACES_PER_FOLDER:04d}/{index:08d}.png"
+
+    def shard_name(self, part: int) -> str:
+        return f"shards/part-{part:06d}.tar"
 
     def part_path(self, part: int) -> Path:
         return self.folder / WORK / f"part-{part:06d}.csv"
@@ -261,7 +271,11 @@ class DatasetPlan:
 
     def column_notes(self) -> dict[str, str]:
         notes = {
-            "file_name": "the PNG, relative to this folder (its recipe is inside it, as the tlgan-recipe text chunk)",
+            "file_name": (
+                "SHARD:KEY.png, the tar shard relative to this folder and the PNG in it (its recipe inside it, as the tlgan-recipe text chunk)"
+                if self.shards
+                else "the PNG, relative to this folder (its recipe is inside it, as the tlgan-recipe text chunk)"
+            ),
             "face": "the face's index in the data set",
             "generator": "the generator's id",
             "seed": "the face's own seed (tlgan render --seed)",
@@ -289,6 +303,7 @@ class DatasetPlan:
             "batch_size": self.batch_size,
             "part_size": self.part_size,
             "labelers": list(self.labeler_specs),
+            "layout": "webdataset" if self.shards else "imagefolder",
         }
 
     def jobs(self, part: int, engine: Engine) -> list[tuple[FaceJob, dict[str, float]]]:
@@ -298,7 +313,8 @@ class DatasetPlan:
             seed, offsets = self.spec.offsets(index)
             recipe = engine.new_recipe(seed).edited(offsets, locks, self.axes)
             # No fsync per image: run_part syncs once before it records the part as done.
-            jobs.append((FaceJob(recipe, self.folder / self.image_name(index), sidecar=False, durable=False), offsets))
+            path = self.folder / f"{index:08d}.png" if self.shards else self.folder / self.image_name(index)
+            jobs.append((FaceJob(recipe, path, sidecar=False, durable=False), offsets))
         return jobs
 
     def row(self, index: int, recipe: Recipe, offsets: Mapping[str, float], labels: Mapping[str, float]) -> list[Any]:
@@ -332,19 +348,47 @@ class PartResult:
 def run_part(plan: DatasetPlan, part: int, engine: Engine, labelers: Sequence[Labeler] = (), progress: Progress | None = None) -> PartResult:
     """Make one part's faces and, when all are there, write its rows."""
     made = plan.jobs(part, engine)
-    for folder in sorted({job.path.parent for job, _ in made}):
-        folder.mkdir(parents=True, exist_ok=True)
-    remove_leftovers([job.path for job, _ in made])
-    report = run_faces(engine, [job for job, _ in made], plan.batch_size, labelers=labelers, progress=progress)
+    encoded: dict[Path, bytes] = {}
+    if plan.shards:
+        shard = plan.folder / plan.shard_name(part)
+        shard.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers([shard])
+        write: Callable = partial(encode_into, encoded)
+    else:
+        for folder in sorted({job.path.parent for job, _ in made}):
+            folder.mkdir(parents=True, exist_ok=True)
+        remove_leftovers([job.path for job, _ in made])
+        write = write_png
+    report = run_faces(engine, [job for job, _ in made], plan.batch_size, labelers=labelers, progress=progress, write=write)
     result = PartResult(part, len(report.written), len(report.skipped), report.failed)
-    if not report.failed and not report.cancelled:
-        sync_files()  # the images reach the disk before the rows that say they are there
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        for index, (job, offsets) in zip(plan.part_range(part), made):
-            writer.writerow(plan.row(index, job.recipe, offsets, report.labels.get(job.path, {})))
-        atomic_write_text(plan.part_path(part), buffer.getvalue())
+    if report.failed or report.cancelled:
+        return result
+    rows = [plan.row(index, job.recipe, offsets, report.labels.get(job.path, {})) for index, (job, offsets) in zip(plan.part_range(part), made)]
+    if plan.shards:
+        columns = plan.columns()
+        write_shard(shard, [(job.path.stem, encoded[job.path], dict(zip(columns, row))) for (job, _), row in zip(made, rows)])
+    sync_files()  # the images reach the disk before the rows that say they are there
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    atomic_write_text(plan.part_path(part), buffer.getvalue())
     return result
+
+
+def encode_into(encoded: dict[Path, bytes], job: FaceJob, image: np.ndarray, latent: np.ndarray) -> None:
+    """Keep a face's PNG (with its recipe inside) for its tar shard."""
+    encoded[job.path] = png_bytes(image, job.recipe.to_json(latent))
+
+
+def write_shard(path: Path, samples: Sequence[tuple[str, bytes, dict[str, Any]]]) -> Path:
+    """A WebDataset-style tar: for each sample KEY.png and KEY.json (its metadata row)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for key, png, row in samples:
+            for name, data in ((f"{key}.png", png), (f"{key}.json", json.dumps(row).encode())):
+                info = tarfile.TarInfo(name)
+                info.size, info.mode, info.mtime = len(data), 0o644, 0  # no time: the same bytes on every run
+                tar.addfile(info, io.BytesIO(data))
+    return atomic_write_bytes(path, buffer.getvalue(), durable=False)
 
 
 def remove_leftovers(paths: Sequence[Path]) -> None:

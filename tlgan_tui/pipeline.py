@@ -97,8 +97,12 @@ def run_faces(
     labelers: Sequence[Labeler] = (),
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    write: Callable[[FaceJob, np.ndarray, np.ndarray], object] = write_png,
 ) -> PipelineReport:
     """Render, encode and write `jobs` in batches of `batch_size` (see the module's docstring).
+
+    `write(job, image, latent)` runs in the pool for each face rendered: by default it writes
+    the PNG (and sidecar) to `job.path`; tar shards collect the encoded PNGs instead.
 
     A bad recipe or an unwritable file is recorded in the report and the rest go on. `cancel`
     stops between batches; files already begun are finished, so no partial file is left.
@@ -126,7 +130,7 @@ def run_faces(
             rendering = {id(job) for job in todo}
             writing = [(job, None) for job in batch if id(job) not in rendering and job.done()]
             if todo:
-                writing += [(job, None if job.done() else pool.submit(write_png, job, image, latent)) for job, latent, image in zip(todo, latents, images)]
+                writing += [(job, None if job.done() else pool.submit(write, job, image, latent)) for job, latent, image in zip(todo, latents, images)]
             done += len(batch) - len(writing)  # the faces that failed before rendering
         _finish(report, writing, done, total, progress)
     return report

@@ -27,6 +27,7 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--spec", metavar="FILE", help='a JSON spec: {"count", "seed", "vary": {AXIS: "LO:HI" | {"choices": [...], "weights": [...]}}, "set", "lock"}; options add to it')
     parser.add_argument("--label", action="store_true", help="measure each face with the installed labelers too ([discover] extra)")
     parser.add_argument("--labelers", metavar="NAMES", help="labelers for --label (default: age-gender,emotion,face-mesh)")
+    parser.add_argument("--shards", action="store_true", help="WebDataset-style tar shards (8 batches each, 512 faces at the default batch size: KEY.png + KEY.json) instead of an image folder, for very large sets")
     parser.add_argument("--batch-size", type=int, default=64, metavar="N", help="faces per forward pass (default 64)")
     parser.add_argument("--engine", choices=ENGINES, default="local", help="local (this machine) or ray (a Ray cluster: the [ray] extra)")
     parser.add_argument("--ray-address", metavar="ADDRESS", help="the Ray cluster to join (default: start a local Ray); the output folder must be storage every node shares")
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         labeler_specs=labeler_specs,
         label_attributes=tuple(attribute.name for labeler in labelers for attribute in labeler.attributes),
+        shards=args.shards,
     )
     run_parts = None
     if args.engine == "ray":
