@@ -15,8 +15,10 @@ pytest.importorskip("ray.data")
 
 @pytest.fixture(scope="module")
 def local_ray():
-    """A local Ray of 2 CPUs, as CI has (about 15 s to start)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    """A local Ray of 2 CPUs, as CI has (about 15 s to start), and 2 pretend GPUs: the actors
+    then take one GPU and a quarter of a CPU each, as on a GPU node, and render on the CPU
+    (device auto finds no CUDA)."""
+    ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
 
@@ -28,7 +30,7 @@ def test_ray_writes_the_same_files_as_the_local_engine(engine, tmp_path, local_r
         return DatasetPlan(spec, tmp_path / folder, engine.axes, engine.generator.id, batch_size=16, batches_per_part=4)
 
     seen = []
-    on_ray = make_dataset(plan("ray"), engine, progress=lambda done, total: seen.append(done), run_parts=ray_parts(plan("ray"), EngineSpec(device="cpu")))
+    on_ray = make_dataset(plan("ray"), engine, progress=lambda done, total: seen.append(done), run_parts=ray_parts(plan("ray"), EngineSpec(device="auto")))
     assert on_ray.written == 256 and not on_ray.failed and on_ray.metadata is not None
     assert seen[-1] == 256 and len(seen) > 2  # progress as each part comes back
     make_dataset(plan("local"), engine)
