@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from tlgan_tui.dataset import DatasetPlan, DatasetSpec, make_dataset, parse_vary
+from tlgan_tui.dataset import DatasetSpec, parse_vary
+from tlgan_tui.dataset_writer import DatasetPlan, make_dataset
 from tlgan_tui.engine import Engine
 
 

@@ -17,7 +17,8 @@ from PIL import Image
 
 from tlgan_tui.axes import AxisInfo, AxisSet
 from tlgan_tui.cli import main
-from tlgan_tui.dataset import DatasetPlan, DatasetSpec, make_dataset, parse_vary
+from tlgan_tui.dataset import DatasetSpec, parse_vary
+from tlgan_tui.dataset_writer import DatasetPlan, make_dataset
 from tlgan_tui.recipe import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]

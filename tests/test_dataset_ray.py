@@ -6,7 +6,8 @@ import pytest
 from tests.test_dataset import same_tree
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.cli import main
-from tlgan_tui.dataset import DatasetPlan, DatasetSpec, make_dataset, parse_vary
+from tlgan_tui.dataset import DatasetSpec, parse_vary
+from tlgan_tui.dataset_writer import DatasetPlan, make_dataset
 from tlgan_tui.ray_engine import EngineSpec, ray_parts
 
 ray = pytest.importorskip("ray")

@@ -24,7 +24,7 @@ import numpy as np
 
 from pathlib import Path
 
-from tlgan_tui.dataset import DatasetPlan, PartResult, run_part
+from tlgan_tui.dataset_writer import DatasetPlan, PartResult, run_part
 from tlgan_tui.discover import Settings, label_shard
 from tlgan_tui.errors import MissingExtraError
 from tlgan_tui.pipeline import Progress

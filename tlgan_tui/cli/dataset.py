@@ -53,7 +53,7 @@ def build_spec(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from tlgan_tui import labelers as registry
-    from tlgan_tui.dataset import DatasetPlan, make_dataset
+    from tlgan_tui.dataset_writer import DatasetPlan, make_dataset
     from tlgan_tui.export import ensure_output_folder
 
     if args.batch_size < 1:
