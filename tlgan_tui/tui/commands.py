@@ -14,6 +14,7 @@ from tlgan_tui.errors import TlganError
 from tlgan_tui.export import ensure_output_folder, face_filename
 from tlgan_tui.shipped import shipped_axes_dir
 from tlgan_tui.sweep import Sweep, write_sweep
+from tlgan_tui.tui.keymap import shown_keys
 from tlgan_tui.tui.prompt_screen import PathPrompt
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class EditorCommands(Provider):
             if binding.action == "help":
                 continue
             run = partial(editor.run_action, binding.action)
-            yield binding.tooltip or binding.description, run, f"key: {binding.key.split(',')[0]}"
+            yield binding.tooltip or binding.description, run, f"key: {shown_keys(self.app, binding)[0]}"
         if editor.session.selected:
             yield f"Sweep {editor.session.selected} as a GIF", self._sweep, f"the face from -3 to +3 along it, into {editor.out}"
         yield "Load a recipe file…", partial(self._ask, "recipe"), "a face's .json sidecar"
