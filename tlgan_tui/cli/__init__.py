@@ -23,6 +23,7 @@ COMMANDS = {
     "dataset": "dataset",
     "axes": "axes",
     "info": "info",
+    "project": "project",
     "convert": "convert",
     "discover": "discover",
     "train-extractor": "train_extractor",
