@@ -27,11 +27,9 @@ from tlgan_tui.generators import Generator
 from tlgan_tui.labelers import Attribute, Labeler
 from tlgan_tui.latent import on_sphere
 from tlgan_tui.paths import cache_dir
+from tlgan_tui.pipeline import LABEL_SIZE, label_faces
 
 FORMAT = "tlgan-discover/1"
-# Labelers need no more than this (the age network upscales to 256 px anyway); larger
-# generators are downscaled on their device before the copy.
-LABEL_SIZE = 256
 UNIT_STEP = 2.0
 """Units are measured between offsets -UNIT_STEP and +UNIT_STEP."""
 
@@ -173,8 +171,7 @@ def label_shard(generator: Generator, labelers: Sequence[Labeler], settings: Set
     z = shard_latents(generator, settings.seed, index, settings.shard_size)
     shard = read_shard(path, names, z)
     if shard is None:
-        images = generator.synthesize(z, size=min(generator.resolution, LABEL_SIZE))
-        shard = {name: values for labeler in labelers for name, values in labeler(images).items()}
+        shard = label_faces(labelers, generator.synthesize(z, size=min(generator.resolution, LABEL_SIZE)))
         write_shard(path, z, shard)
     return z, shard
 

@@ -1,10 +1,10 @@
 """The one batch pipeline: recipes -> faces on the generator's device -> PNGs encoded in a CPU
 pool -> files written atomically (optionally labelled on the way).
 
-`tlgan export`, `tlgan dataset` and the editor's batch export all run through `run_faces`.
-The generator renders batch k+1 while a thread pool encodes and writes batch k (Pillow's PNG
-encoder and zlib hand back the GIL), so a GPU is kept busy, and memory stays at two batches of
-images however many faces there are.
+`tlgan dataset` runs through `run_faces`, and `tlgan dataset --label` and `tlgan discover`
+score faces with the same `label_faces`. The generator renders batch k+1 while a thread pool
+encodes and writes batch k (Pillow's PNG encoder and zlib hand back the GIL), so a GPU is kept
+busy, and memory stays at two batches of images however many faces there are.
 
 Batches are fixed slices of the job list: a face is always rendered in the same company, so its
 pixels are the same whether or not a run was interrupted and resumed, and on every engine (local
@@ -76,17 +76,14 @@ def write_png(job: FaceJob, image: np.ndarray, latent: np.ndarray) -> Path:
     return png
 
 
-def label_faces(labelers: Sequence[Labeler], images: np.ndarray, size: int = LABEL_SIZE) -> list[dict[str, float]]:
-    """Each face's scores from every labeler, the faces first brought down to at most `size`
-    pixels the way the generator resizes (so the scores match what discovery measured)."""
+def label_faces(labelers: Sequence[Labeler], images: np.ndarray, size: int = LABEL_SIZE) -> dict[str, np.ndarray]:
+    """Every labeler's scores of the faces, {attribute: (N,)}; faces larger than `size` are
+    first brought down to it the way the generator resizes. Discovery labels its faces here too."""
     if images.shape[1] > size:
         pixels = torch.from_numpy(images).permute(0, 3, 1, 2).float()
         pixels = F.interpolate(pixels, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
         images = pixels.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous().numpy()
-    scores: dict[str, np.ndarray] = {}
-    for labeler in labelers:
-        scores.update(labeler(images))
-    return [{name: float(values[i]) for name, values in scores.items()} for i in range(len(images))]
+    return {name: values for labeler in labelers for name, values in labeler(images).items()}
 
 
 def run_faces(
@@ -124,8 +121,9 @@ def run_faces(
             else:
                 todo, latents, images = _render(engine, batch, checked, report)
             if labelers and todo:
-                for job, scores in zip(todo, label_faces(labelers, images)):
-                    report.labels[job.path] = scores
+                scores = label_faces(labelers, images)
+                for i, job in enumerate(todo):
+                    report.labels[job.path] = {name: float(values[i]) for name, values in scores.items()}
             done = _finish(report, writing, done, total, progress)
             rendering = {id(job) for job in todo}
             writing = [(job, None) for job in batch if id(job) not in rendering and job.done()]
