@@ -132,6 +132,30 @@ def test_debug_shows_the_traceback(capsys):
         main(["render", "--seed", "1", "--set", "nope=1", "-o", "x.png", "--device", "cpu", "--debug"])
 
 
+@pytest.mark.parametrize(
+    "name, content, cause",
+    [
+        ("face.json", '{"format": "tlgan-recipe/1", broken', "json.decoder.JSONDecodeError"),
+        ("axes.npz", "PK\x03\x04 a zip file cut short", "zipfile.BadZipFile"),
+    ],
+)
+def test_debug_on_a_corrupt_file_shows_the_underlying_cause(tmp_path, capsys, name, content, cause):
+    import traceback
+
+    from tlgan_tui.errors import TlganError
+
+    path = tmp_path / name
+    path.write_text(content)
+    option = ["--recipe", str(path)] if name.endswith(".json") else ["--seed", "1", "--axes", str(path)]
+    argv = ["render", *option, "-o", str(tmp_path / "x.png"), "--device", "cpu"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1  # without --debug: the one line
+    with pytest.raises(TlganError) as raised:
+        main([*argv, "--debug"])
+    shown = "".join(traceback.format_exception(raised.value))  # what Python prints for it
+    assert cause in shown and "The above exception was the direct cause" in shown and str(path) in shown
+
+
 def test_the_console_script_and_python_m_both_run(tmp_path):
     env = {**os.environ, "COLUMNS": "40", "LINES": "20"}
     result = subprocess.run([sys.executable, "-m", "tlgan_tui", "info", "--device", "cpu"], capture_output=True, text=True, env=env)

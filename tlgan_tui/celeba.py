@@ -64,8 +64,8 @@ def read_attribute_list(path: Path) -> tuple[list[str], list[str], np.ndarray]:
         raise DatasetError(f"{path}: expected a count line and a line of attribute names")
     try:
         count = int(lines[0].strip())
-    except ValueError:
-        raise DatasetError(f"{path} line 1: expected the number of images, got {lines[0].strip()[:40]!r}") from None
+    except ValueError as error:
+        raise DatasetError(f"{path} line 1: expected the number of images, got {lines[0].strip()[:40]!r}") from error
     names = lines[1].split()
     rows = [line for line in lines[2:] if line.strip()]
     if len(rows) != count:
@@ -111,4 +111,4 @@ def _lines(path: Path) -> list[str]:
     try:
         return path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as error:
-        raise DatasetError(f"cannot read {path}: {error}") from None
+        raise DatasetError(f"cannot read {path}: {error}") from error

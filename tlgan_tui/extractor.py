@@ -62,7 +62,7 @@ class FaceCrops(torch.utils.data.Dataset):
             with Image.open(self.paths[index]) as image:
                 face = face_crop(image)
         except OSError as error:
-            raise DatasetError(f"cannot read {self.paths[index]}: {error}") from None
+            raise DatasetError(f"cannot read {self.paths[index]}: {error}") from error
         if self.flip and torch.rand(()) < 0.5:
             face = face[:, ::-1]
         return torch.from_numpy(np.ascontiguousarray(face.transpose(2, 0, 1))), torch.from_numpy(self.labels[index].astype(np.float32))
@@ -175,5 +175,5 @@ def load_extractor(path: str | Path, device: torch.device | None = None) -> tupl
         model = AttributeNet(len(attributes), json.loads(metadata["channels"]))
         model.load_state_dict(tensors)
     except Exception as error:  # any malformed content means the same thing to the user
-        raise CheckpointError(f"{path} is not a CelebA extractor made by `tlgan train-extractor` ({type(error).__name__}: {error})") from None
+        raise CheckpointError(f"{path} is not a CelebA extractor made by `tlgan train-extractor` ({type(error).__name__}: {error})") from error
     return model.to(device or torch.device("cpu")).eval(), attributes, metadata

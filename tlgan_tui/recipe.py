@@ -140,16 +140,16 @@ class Recipe:
                 axes=_fingerprints(data.get("axes")),
             )
         except RecipeError as error:
-            raise RecipeError(f"{source}: {error}") from None
+            raise RecipeError(f"{source}: {error}") from error
         except (ValueError, TypeError) as error:
-            raise RecipeError(f"{source} is not a valid recipe: {error}") from None
+            raise RecipeError(f"{source} is not a valid recipe: {error}") from error
 
     @classmethod
     def from_json(cls, text: str, source: str = "recipe") -> "Recipe":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise RecipeError(f"{source} is not valid JSON ({error})") from None
+            raise RecipeError(f"{source} is not valid JSON ({error})") from error
         return cls.from_dict(data, source)
 
     @classmethod

@@ -42,7 +42,7 @@ def load_labeler(spec: str) -> Labeler:
     except TlganError:
         raise
     except TypeError as error:
-        raise LabelerError(f"labeler {name!r} could not be built from {spec!r}: {error}") from None
+        raise LabelerError(f"labeler {name!r} could not be built from {spec!r}: {error}") from error
     if not isinstance(labeler, Labeler):
         raise LabelerError(f"labeler {name!r} ({known[name]}) did not give a Labeler but a {type(labeler).__name__}")
     return labeler
@@ -69,7 +69,7 @@ def _resolve(name: str, target: str) -> Callable[..., object]:
     except TlganError:
         raise
     except Exception as error:  # a broken plug-in must not look like a bug of ours
-        raise LabelerError(f"labeler {name!r} ({target}) could not be imported: {type(error).__name__}: {error}") from None
+        raise LabelerError(f"labeler {name!r} ({target}) could not be imported: {type(error).__name__}: {error}") from error
     return obj
 
 
