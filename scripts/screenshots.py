@@ -78,7 +78,7 @@ async def main() -> None:
         async def nothing(pilot):
             await pilot.pause(0.3)
 
-        saved = Session(engine.new_recipe(3), marks=[engine.new_recipe(5), engine.new_recipe(8)])
+        saved = Session(engine.new_recipe(3), engine.axes, marks=[engine.new_recipe(5), engine.new_recipe(8)])
         saved.move("sefa-0", 3, engine.axes)
         shots = [
             await shoot(app(), "editor", edited),

@@ -17,9 +17,9 @@ def run(capsys, *argv):
 
 
 def test_a_sessions_marked_faces_are_exported_and_a_rerun_skips_them(engine, tmp_path, capsys):
-    session = Session(engine.new_recipe(1))
+    session = Session(engine.new_recipe(1), engine.axes)
     session.toggle_mark()
-    session.move("sefa-0", 2, engine.axes)
+    session.move("sefa-0", 2)
     session.toggle_mark()
     session.new_face(engine.new_recipe(2))  # not marked
     path = session.save(tmp_path / "session.json")
@@ -48,7 +48,7 @@ def test_a_bad_recipe_in_a_list_is_reported_and_the_rest_are_written(engine, tmp
 
 
 def test_nothing_to_export_and_an_unwritable_folder_are_one_line_errors(engine, tmp_path, capsys, unwritable_dir):
-    empty = Session(engine.new_recipe(1)).save(tmp_path / "session.json")
+    empty = Session(engine.new_recipe(1), engine.axes).save(tmp_path / "session.json")
     code, _, err = run(capsys, "export", str(empty), "--out", str(tmp_path / "faces"))
     assert code == 2 and "has no marked faces" in err
     listing = tmp_path / "one.json"

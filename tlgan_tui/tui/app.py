@@ -8,7 +8,6 @@ from pathlib import Path
 from textual.app import App
 from textual.message import Message
 
-from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
 from tlgan_tui.session import Session, SessionWriter
@@ -35,16 +34,16 @@ class EditorApp(App[None]):
         *,
         session_path: str | Path,
         session: Session | None = None,
-        offer: tuple[Session, AxisSet] | None = None,
+        offer: Session | None = None,
         out: str | Path = "exports",
         graphics: Graphics = Graphics("halfblock"),
         seed: int | None = None,
         keymap: dict[str, str] | None = None,
         notes: tuple[str, ...] = (),
     ) -> None:
-        """`session` is resumed at once (on the engine's axes); `offer` is a saved session and
-        its axes, which the user is asked about; with neither, a new session starts on the face
-        of `seed` (random without)."""
+        """`session` is resumed at once; `offer` is a saved session, which the user is asked
+        about (both open on their axes: session.open_session); with neither, a new session
+        starts on the face of `seed` (random without), on the engine's axes."""
         # The app draws in truecolour only, so Textual's ANSI-to-truecolour filter has nothing
         # to convert; it would still visit every cell of every preview frame (a third of the
         # time a frame takes to draw), so it is switched off.
@@ -70,15 +69,15 @@ class EditorApp(App[None]):
         if self.graphics.note:
             self.notify(self.graphics.note, severity="warning", timeout=8)
         if self.offer is not None:
-            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe()), self._begin)
+            self.push_screen(RestoreScreen(self.session_path, self.offer.describe()), self._begin)
         else:
             self._begin(False)
 
     def _begin(self, resume: bool | None) -> None:
         if resume and self.offer is not None:
-            session, self.engine.axes = self.offer
+            session = self.offer
         else:
-            session = self.session or Session(self.engine.new_recipe(self.seed))
+            session = self.session or Session(self.engine.new_recipe(self.seed), self.engine.axes)
         self.session = session
         self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
         self.push_screen(self.editor)

@@ -131,7 +131,7 @@ class EditorScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="axes-panel"):
-                yield AxisBars(self.engine.axes, id="axes")
+                yield AxisBars(self.session.axes, id="axes")
             with Vertical(id="preview-panel"):
                 if self.graphics.mode == "halfblock":
                     yield FacePreview(id="preview")
@@ -156,8 +156,6 @@ class EditorScreen(Screen):
 
     def on_mount(self) -> None:
         self._renderer = LatestWins(self._render_frame, self._deliver_frame, name="preview-renderer")
-        if self.session.selected not in self.engine.axes.names:
-            self.session.selected = self.engine.axes.names[0] if len(self.engine.axes) else None
         self._show_state()
 
     def on_unmount(self) -> None:
@@ -180,7 +178,7 @@ class EditorScreen(Screen):
 
     @property
     def selected_index(self) -> int:
-        names = self.engine.axes.names
+        names = self.session.axes.names
         return names.index(self.session.selected) if self.session.selected in names else 0
 
     def changed(self) -> None:
@@ -197,7 +195,7 @@ class EditorScreen(Screen):
         if self._widgets_gone:
             return
         self.request_preview()  # first: the render thread starts while the rest is drawn
-        self.bars.show(self.session.recipe, self.selected_index, self.engine.axes)
+        self.bars.show(self.session.recipe, self.selected_index, self.session.axes)
         recipe = self.session.recipe
         title = f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent"
         self._set_title("#axes-panel", f"axes · step {self.session.step:g}")
@@ -237,7 +235,7 @@ class EditorScreen(Screen):
         preview = self.preview
         size = (preview.size.width, preview.size.height)
         truecolor = self.app.console.color_system == "truecolor"
-        return PreviewRequest(recipe, self.engine.axes, self._side, size, preview.rich_style, truecolor, ahead)
+        return PreviewRequest(recipe, self.session.axes, self._side, size, preview.rich_style, truecolor, ahead)
 
     def request_preview(self) -> None:
         if self._renderer is None or self._side < 2:
@@ -267,7 +265,7 @@ class EditorScreen(Screen):
         wanted = []
         for steps in PREFETCH_STEPS:
             try:
-                request = self._preview_request(self.session.moved(name, steps, self.engine.axes), ahead=True)
+                request = self._preview_request(self.session.moved(name, steps), ahead=True)
             except TlganError:
                 continue  # a move the locks forbid: the key will say so
             if not any(done.draws_like(request) for done, _ in self._ahead) and not any(b.draws_like(request) for b in begun):
@@ -330,7 +328,7 @@ class EditorScreen(Screen):
             self.notify(str(error), title="Not done", severity="warning")
 
     def action_select(self, delta: int) -> None:
-        names = self.engine.axes.names
+        names = self.session.axes.names
         if names and not self._widgets_gone:
             self.session.selected = names[(self.selected_index + delta) % len(names)]
             self.writer.save(self.session)
@@ -339,11 +337,11 @@ class EditorScreen(Screen):
 
     def action_move(self, steps: int) -> None:
         if self.session.selected:
-            self._edit(lambda: self.session.move(self.session.selected, steps, self.engine.axes))
+            self._edit(lambda: self.session.move(self.session.selected, steps))
 
     def action_reset_axis(self) -> None:
         if self.session.selected:
-            self._edit(lambda: self.session.reset(self.session.selected, self.engine.axes))
+            self._edit(lambda: self.session.reset(self.session.selected))
 
     def action_reset_all(self) -> None:
         self._edit(self.session.reset_all)
@@ -354,7 +352,7 @@ class EditorScreen(Screen):
             return
 
         def toggle() -> bool:
-            locked = self.session.toggle_lock(name, self.engine.axes)
+            locked = self.session.toggle_lock(name)
             self.notify(f"{name} {'locked: it stays put while other axes move' if locked else 'unlocked'}", timeout=2)
             return True
 
@@ -393,11 +391,12 @@ class EditorScreen(Screen):
     # -- files ----------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        self.run_worker(partial(self._save, self.session.recipe), name="save", thread=True, exit_on_error=False)
+        save = partial(self._save, self.session.recipe, self.session.axes)
+        self.run_worker(save, name="save", thread=True, exit_on_error=False)
 
-    def _save(self, recipe: Recipe) -> tuple[Path, Path]:
+    def _save(self, recipe: Recipe, axes: AxisSet) -> tuple[Path, Path]:
         folder = ensure_output_folder(self.out)
-        return save_face(self.engine, recipe, folder / face_filename(recipe))
+        return save_face(self.engine, recipe, folder / face_filename(recipe), axes)
 
     def action_export(self) -> None:
         if self._export_cancel is not None:
@@ -412,12 +411,13 @@ class EditorScreen(Screen):
         self.query_one("#export-progress", ProgressBar).update(total=len(jobs), progress=0)
         self.query_one("#export-label", Label).update(f"Exporting {len(jobs)} to {self.out} (e cancels)")
         self.add_class("exporting")
-        self.run_worker(partial(self._export, jobs, self._export_cancel), name="export", thread=True, exit_on_error=False)
+        export = partial(self._export, jobs, self.session.axes, self._export_cancel)
+        self.run_worker(export, name="export", thread=True, exit_on_error=False)
 
-    def _export(self, jobs: list[tuple[Recipe, Path]], cancel: threading.Event) -> ExportReport:
+    def _export(self, jobs: list[tuple[Recipe, Path]], axes: AxisSet, cancel: threading.Event) -> ExportReport:
         ensure_output_folder(self.out)
         progress = lambda done, total: self.post_message(ExportProgress(done, total))  # noqa: E731
-        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel)
+        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel, axes=axes)
 
     def on_export_progress(self, message: ExportProgress) -> None:
         self.query_one("#export-progress", ProgressBar).update(total=max(1, message.total), progress=message.done)
@@ -466,7 +466,7 @@ class EditorScreen(Screen):
     def action_gallery(self) -> None:
         from tlgan_tui.tui.gallery import GalleryScreen
 
-        self.app.push_screen(GalleryScreen(self.engine, self.session.recipe, self.session.selected), self._picked)
+        self.app.push_screen(GalleryScreen(self.engine, self.session.axes, self.session.recipe, self.session.selected), self._picked)
 
     def _picked(self, picked: tuple[str, Recipe] | None) -> None:
         if picked is None:
@@ -477,7 +477,7 @@ class EditorScreen(Screen):
     def load_recipe(self, path: str | Path) -> None:
         try:
             recipe = Recipe.load(path)
-            recipe.latent(self.engine.axes)  # refuses a recipe for another generator or axes
+            recipe.latent(self.session.axes)  # refuses a recipe for another generator or axes
         except TlganError as error:
             self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
             return
@@ -488,13 +488,10 @@ class EditorScreen(Screen):
         try:
             axes = AxisSet.load(path)
             axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim)
-            self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()))
+            self.session.switch_axes(axes, str(Path(path).resolve()))
         except TlganError as error:
             self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8)
             return
-        self.engine.axes = axes
-        if self.session.selected not in axes.names:
-            self.session.selected = axes.names[0] if len(axes) else None
         self.changed()
         self.notify(f"Loaded {len(axes)} axes from {path}; edits so far are kept as explicit latents", timeout=5)
 
