@@ -55,16 +55,11 @@ def sefa_only(engine: Engine) -> Engine:
     return Engine(engine.generator, AxisSet(engine.generator.id, directions, info, engine.axes.provenance))
 
 
-def fresh_engine(engine: Engine) -> Engine:
-    """The shared model with its own axes slot (the editor can load other axes into it)."""
-    return Engine(engine.generator, engine.axes)
-
-
 def make_app(engine: Engine, tmp_path: Path, **options) -> EditorApp:
     options.setdefault("session_path", tmp_path / "state" / "session.json")
     options.setdefault("out", tmp_path / "out")
     options.setdefault("seed", 3)
-    return EditorApp(fresh_engine(engine), **options)
+    return EditorApp(engine, **options)  # the engine is immutable: shared safely
 
 
 async def settle(pilot) -> None:
