@@ -48,9 +48,10 @@ def load_labeler(spec: str) -> Labeler:
     return labeler
 
 
-def load_labelers(specs: list[str]) -> list[Labeler]:
-    """Several labelers; refused if two of them name the same attribute."""
-    labelers = [load_labeler(spec) for spec in specs]
+def load_labelers(specs: list[str], device: str = "cpu") -> list[Labeler]:
+    """Several labelers, predicting on `device` where they can (Labeler.to); refused if two of
+    them name the same attribute."""
+    labelers = [load_labeler(spec).to(device) for spec in specs]
     seen: dict[str, str] = {}
     for labeler in labelers:
         for attribute in labeler.attributes:
