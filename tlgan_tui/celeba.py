@@ -95,15 +95,15 @@ def read_partition(path: Path) -> dict[str, int]:
     return partition
 
 
-def face_crop(image: Image.Image) -> np.ndarray:
-    """The central face crop as uint8 (CROP, CROP, 3): exactly the standard 128x128 crop of an
+def face_crop(image: Image.Image, size: int = CROP) -> np.ndarray:
+    """The central face crop as uint8 (size, size, 3): exactly the standard 128x128 crop of an
     aligned 178x218 CelebA image, and the same share of an image of another size."""
     image = image.convert("RGB")
     side = round(min(image.size) * CROP_SHARE)
     left, top = (image.size[0] - side) // 2, (image.size[1] - side) // 2
     face = image.crop((left, top, left + side, top + side))
-    if side != CROP:
-        face = face.resize((CROP, CROP), Image.Resampling.BILINEAR)
+    if side != size:
+        face = face.resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(face)
 
 
