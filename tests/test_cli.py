@@ -50,13 +50,21 @@ def test_set_and_lock_on_top_of_a_recipe_keep_its_other_moves(tmp_path, capsys):
     assert recipe["offsets"] == {"sefa-1": 1.0, "sefa-2": -1.0} and recipe["locks"] == ["sefa-0"]
 
 
-def test_show_prints_the_face_as_coloured_half_blocks(capsys):
+def test_show_prints_the_face_as_coloured_half_blocks(engine, capsys):
+    import re
+
     code, out, _ = run(capsys, "show", "--seed", "3", "--width", "32")
     lines = out.splitlines()
     assert code == 0
     assert len(lines) == 16 + 1  # 32 px tall in half blocks, then the caption
-    assert lines[0].count("▀") == 32 and "\x1b[38;2;" in lines[0]
     assert "seed 3" in lines[-1]
+    # What the terminal shows: each cell a lower half block in the lower pixel's colour on the
+    # upper pixel's colour. Read back, the cells are the face's pixels.
+    cell = re.compile(r"\x1b\[38;2;(\d+);(\d+);(\d+);48;2;(\d+);(\d+);(\d+)m▄")
+    rows = [[tuple(map(int, match.groups())) for match in cell.finditer(line)] for line in lines[:-1]]
+    assert all(len(row) == 32 for row in rows)
+    shown = np.array([[[cell[3:] for cell in row], [cell[:3] for cell in row]] for row in rows]).reshape(32, 32, 3)
+    np.testing.assert_array_equal(shown, engine.render_preview(engine.new_recipe(3), 32))
 
 
 def test_axes_and_info_describe_the_model_in_use(capsys):
