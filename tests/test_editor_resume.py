@@ -58,9 +58,10 @@ def test_the_editor_killed_with_sigkill_is_resumed_as_it_was(engine, tmp_path):
     threading.Thread(target=drain, daemon=True).start()
     try:
         wait_for(lambda: (saved(session_path) or {}).get("recipe", {}).get("seed") == 7, 60, "the editor to start")
-        for key in ["l", "l", "j", "h", " ", "m", "]"]:
+        for key in ["l", "l", "j", "h", " ", "m", "]"]:  # each changes the saved session
+            before = session_path.read_bytes()
             os.write(master, key.encode())
-            time.sleep(0.15)
+            wait_for(lambda: session_path.read_bytes() != before, 30, f"the key {key!r} to be saved")
 
         def all_saved() -> bool:
             data = saved(session_path) or {}

@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -136,11 +135,12 @@ def test_the_writer_reports_an_unwritable_place(engine, unwritable_dir):
 
 
 def test_latest_wins_drops_stale_requests_and_reports_errors():
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     done = []
 
     def work(n):
         if n == 0:
+            started.set()
             release.wait(5)
         if n == 99:
             raise ValueError("bad request")
@@ -148,7 +148,7 @@ def test_latest_wins_drops_stale_requests_and_reports_errors():
 
     runner = LatestWins(work, lambda n, result, error: done.append((n, result, error)))
     runner.submit(0)
-    time.sleep(0.05)
+    assert started.wait(5)
     for n in range(1, 6):
         runner.submit(n)  # 1..4 are replaced while 0 runs
     release.set()
@@ -161,17 +161,18 @@ def test_latest_wins_drops_stale_requests_and_reports_errors():
 
 
 def test_background_requests_wait_for_real_ones_and_are_dropped_by_them():
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
     done = []
 
     def work(n):
         if n == 0:
+            started.set()
             release.wait(5)
         return n
 
     runner = LatestWins(work, lambda n, result, error: done.append(n))
     runner.submit(0)
-    time.sleep(0.05)
+    assert started.wait(5)
     runner.submit_background([10, 11])
     runner.submit(1)  # a real request drops the background ones not yet started...
     runner.submit_background([20, 21])  # ...and new background work queues behind it
