@@ -84,7 +84,7 @@ async def main() -> None:
             await shoot(app(), "editor", edited),
             await shoot(app(), "help", helped),
             await shoot(app(), "gallery", gallery),
-            await shoot(app(offer=(saved, engine.axes)), "resume", nothing),
+            await shoot(app(offer=saved), "resume", nothing),
         ]
     converter = shutil.which("rsvg-convert")
     if converter is None:

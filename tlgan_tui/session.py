@@ -17,7 +17,7 @@ from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
 from tlgan_tui.fileio import atomic_write_text, read_user_text
 from tlgan_tui.latest import LatestWins
-from tlgan_tui.recipe import History, Recipe
+from tlgan_tui.recipe import History, LatentSource, Recipe
 
 FORMAT = "tlgan-session/1"
 STEPS = (0.1, 0.25, 0.5, 1.0, 2.0)
@@ -144,12 +144,12 @@ class Session:
         command palette)."""
         if self.axes_path is not None and not self.recipe.fits(axes):
             other = AxisSet.load(self.axes_path)
-            other.check_generator(axes.generator_id, axes.latent_dim)
+            other.check_generator(axes.generator_id, axes.latent_dim, axes.space)
             axes = other
         self.axes = axes
         self._keep_selection_valid()
 
-    def switch_axes(self, new: AxisSet, new_path: str | None) -> None:
+    def switch_axes(self, new: AxisSet, new_path: str | None, generator: LatentSource | None = None) -> None:
         """Go on editing along another axis set. Recipes that use axes the new set lacks or has
         changed are turned into explicit latents (the same pixels), since their offsets mean
         nothing there; the undo history is cleared for the same reason."""
@@ -158,7 +158,7 @@ class Session:
         def carried(recipe: Recipe) -> Recipe:
             if recipe.fits(new):
                 return recipe
-            return Recipe(recipe.generator, z=tuple(float(v) for v in recipe.latent(old)))
+            return Recipe.explicit(recipe.generator, recipe.latent(old, generator))
 
         self.recipe = carried(self.recipe)
         self.previous = [carried(r) for r in self.previous]
@@ -249,15 +249,16 @@ class Session:
 
     # -- the engine it runs on ----------------------------------------------------------------
 
-    def check_engine(self, generator_id: str, source: str = "the session") -> None:
+    def check_engine(self, generator: LatentSource, source: str = "the session") -> None:
         """Refuse a session made for another generator, or whose face does not fit its axes."""
+        generator_id = generator.id
         if self.recipe.generator != generator_id:
             raise SessionError(
                 f"{source} is for generator {self.recipe.generator!r}, but the generator in use is {generator_id!r}; "
                 "start tlgan with that generator, or use another --session"
             )
         try:
-            self.recipe.latent(self.edit_axes)
+            self.recipe.latent(self.edit_axes, generator)
         except TlganError as error:
             raise SessionError(f"{source}: {error}") from error
 
@@ -274,7 +275,7 @@ def open_session(path: str | Path, engine: Engine) -> Session:
         session.attach(engine.axes)
     except TlganError as error:
         raise SessionError(f"{path}: {error}") from error
-    session.check_engine(engine.generator.id, str(path))
+    session.check_engine(engine.generator, str(path))
     return session
 
 
