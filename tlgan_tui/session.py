@@ -258,7 +258,7 @@ class Session:
                 "start tlgan with that generator, or use another --session"
             )
         try:
-            self.recipe.latent(self.edit_axes, generator)
+            self.recipe.check(self.edit_axes, generator)
         except TlganError as error:
             raise SessionError(f"{source}: {error}") from error
 

@@ -477,7 +477,7 @@ class EditorScreen(Screen):
     def load_recipe(self, path: str | Path) -> None:
         try:
             recipe = Recipe.load(path)
-            self.engine.latent(recipe, self.session.axes)  # refuses a recipe for another generator or axes
+            recipe.check(self.session.axes, self.engine.generator)
         except TlganError as error:
             self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
             return
