@@ -75,6 +75,7 @@ def small_extractor(celeba, tmp_path_factory):
     return out, report
 
 
+@pytest.mark.slow
 def test_training_learns_the_learnable_attribute_and_the_file_labels_faces(celeba, small_extractor):
     root, _ = celeba
     out, report = small_extractor
@@ -89,6 +90,7 @@ def test_training_learns_the_learnable_attribute_and_the_file_labels_faces(celeb
     assert p[has].min() > p[~has].max()
 
 
+@pytest.mark.slow
 def test_the_celeba_labeler_runs_on_the_device_asked_for_even_where_cuda_is_there(celeba, small_extractor, monkeypatch):
     root, _ = celeba
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU machine, to the labeler
@@ -97,6 +99,7 @@ def test_the_celeba_labeler_runs_on_the_device_asked_for_even_where_cuda_is_ther
     assert labeler(faces)["eyeglasses"].shape == (4,)
 
 
+@pytest.mark.slow
 def test_train_extractor_prints_each_attributes_accuracy_beside_the_common_answer(celeba, tmp_path, capsys):
     root, _ = celeba
     out = tmp_path / "extractor.safetensors"

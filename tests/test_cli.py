@@ -164,6 +164,7 @@ def test_debug_on_a_corrupt_file_shows_the_underlying_cause(tmp_path, capsys, na
     assert cause in shown and "The above exception was the direct cause" in shown and str(path) in shown
 
 
+@pytest.mark.slow
 def test_the_console_script_and_python_m_both_run(tmp_path):
     env = {**os.environ, "COLUMNS": "40", "LINES": "20"}
     result = subprocess.run([sys.executable, "-m", "tlgan_tui", "info", "--device", "cpu"], capture_output=True, text=True, env=env)

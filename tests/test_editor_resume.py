@@ -14,8 +14,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.editor_support import bar_row, make_app, settle
 from tlgan_tui.session import open_session
+
+pytestmark = pytest.mark.slow  # a whole tlgan process in a pseudo-terminal
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
