@@ -8,6 +8,7 @@ from typing import Awaitable, Callable
 
 import numpy as np
 
+import tlgan_tui.tui.app
 from tlgan_tui.axes import AxisInfo, AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.generators.base import Generator
@@ -57,6 +58,9 @@ def sefa_only(engine: Engine) -> Engine:
 
 class RecordingEditorApp(EditorApp):
     """The editor app, keeping the text of every notification it shows, as a person reads them."""
+
+    # Textual reads a relative CSS_PATH beside the module of the class that sets it.
+    CSS_PATH = str(Path(tlgan_tui.tui.app.__file__).with_name(EditorApp.CSS_PATH))
 
     def __init__(self, *args, **options) -> None:
         super().__init__(*args, **options)
