@@ -10,6 +10,7 @@ from textual.message import Message
 
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
+from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session, SessionWriter
 from tlgan_tui.tui.commands import EditorCommands
 from tlgan_tui.tui.editor import EditorScreen
@@ -38,12 +39,15 @@ class EditorApp(App[None]):
         out: str | Path = "exports",
         graphics: Graphics = Graphics("halfblock"),
         seed: int | None = None,
+        face: Recipe | None = None,
         keymap: dict[str, str] | None = None,
         notes: tuple[str, ...] = (),
     ) -> None:
         """`session` is resumed at once; `offer` is a saved session, which the user is asked
         about (both open on their axes: session.open_session); with neither, a new session
-        starts on the face of `seed` (random without), on the engine's axes."""
+        starts on `face` (a projected photo), or the face of `seed` (random without either), on
+        the engine's axes. A face or seed given with a session to resume is added to it as a
+        new face."""
         # The app draws in truecolour only, so Textual's ANSI-to-truecolour filter has nothing
         # to convert; it would still visit every cell of every preview frame (a third of the
         # time a frame takes to draw), so it is switched off.
@@ -54,7 +58,8 @@ class EditorApp(App[None]):
         self.offer = offer
         self.out = Path(out)
         self.graphics = graphics
-        self.seed = seed
+        self.start = face if face is not None else (engine.new_recipe(seed) if seed is not None else None)
+        self.start_name = "the photo's face" if face is not None else f"seed {seed}'s face"
         self.keymap = dict(keymap or {})
         self.notes = notes
         self.editor: EditorScreen | None = None
@@ -70,7 +75,7 @@ class EditorApp(App[None]):
         if self.graphics.note:
             self.notify(self.graphics.note, severity="warning", timeout=8, markup=False)
         if self.offer is not None:
-            start = f"Either way the editor starts on seed {self.seed}'s face." if self.seed is not None else ""
+            start = f"Either way the editor starts on {self.start_name}." if self.start is not None else ""
             self.push_screen(RestoreScreen(self.session_path, self.offer.describe(), start), self._begin)
         else:
             self._begin(False)
@@ -79,11 +84,11 @@ class EditorApp(App[None]):
         if resume and self.offer is not None:
             session = self.offer
         else:
-            session = self.session or Session(self.engine.new_recipe(self.seed), self.engine.axes)
-        if self.seed is not None:
-            # --seed N starts on that face, in a resumed session too (as a new face there, so
-            # p returns to the face the session was left on).
-            session.new_face(self.engine.new_recipe(self.seed))
+            session = self.session or Session(self.start or self.engine.new_recipe(), self.engine.axes)
+        if self.start is not None:
+            # --seed N (or --photo) starts on that face, in a resumed session too (as a new face
+            # there, so p returns to the face the session was left on).
+            session.new_face(self.start)
         self.session = session
         self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
         self.push_screen(self.editor)
