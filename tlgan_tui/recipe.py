@@ -94,7 +94,7 @@ class Recipe:
         if self.generator != axes.generator_id:
             raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {axes.generator_id!r}")
         for name, fingerprint in self.fingerprints.items():
-            if fingerprint != axes.fingerprint(name):
+            if not axes.knows(name, fingerprint):
                 where = axes.path or "the axis set in use"
                 raise RecipeError(f"axis {name!r} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
         if self.z is not None:
@@ -117,7 +117,7 @@ class Recipe:
         whose seeds map through a network (StyleGAN) must be given; for sphere-space generators
         it may be left out."""
         self.check(axes, generator)
-        return axes.apply(self._base_latent(axes, generator), self.offsets, self.locks)
+        return axes.recorded(self.fingerprints).apply(self._base_latent(axes, generator), self.offsets, self.locks)
 
     def _base_latent(self, axes: AxisSet, generator: LatentSource | None) -> np.ndarray:
         """The latent before any offset: the explicit one, or the seed's (from the generator)."""
@@ -138,7 +138,9 @@ class Recipe:
         """This face with other offsets and locks, checked against the axes (LockError says why not)."""
         axes.check(offsets, locks)
         used = {name for name, value in offsets.items() if value} | set(locks)
-        fingerprints = {**self.fingerprints, **{name: axes.fingerprint(name) for name in used}}
+        # An axis the face already uses keeps the direction it was recorded with (a retired one
+        # too), so moving it further never makes the face jump.
+        fingerprints = {**{name: axes.fingerprint(name) for name in used}, **{k: v for k, v in self.fingerprints.items() if axes.knows(k, v)}}
         return replace(self, offsets=offsets, locks=frozenset(locks), fingerprints=fingerprints)
 
     def with_offset(self, name: str, value: float, axes: AxisSet) -> "Recipe":
