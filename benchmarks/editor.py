@@ -182,7 +182,7 @@ async def latency(app: EditorApp, presses: int) -> dict[str, float]:
     to_preview, to_bars = [], []
     for i in range(presses):
         if i and i % 6 == 0:  # not measured: move on to the next axis, or to a new face
-            press(app, "j" if (i // 6) % len(app.engine.axes) else "n")
+            press(app, "j" if (i // 6) % len(app.session.axes) else "n")
             await settle(app)
         answered = len(probe.answered)
         start = time.perf_counter()

@@ -63,7 +63,7 @@ async def main() -> None:
         state = Path(folder) / ".local" / "state" / "tlgan"
 
         def app(**options) -> EditorApp:
-            return EditorApp(Engine(engine.generator, engine.axes), session_path=state / "session.json", out="exports", seed=3, **options)
+            return EditorApp(engine, session_path=state / "session.json", out="exports", seed=3, **options)
 
         async def helped(pilot):
             await edited(pilot)
@@ -78,13 +78,13 @@ async def main() -> None:
         async def nothing(pilot):
             await pilot.pause(0.3)
 
-        saved = Session(engine.new_recipe(3), marks=[engine.new_recipe(5), engine.new_recipe(8)])
-        saved.move("sefa-0", 3, engine.axes)
+        saved = Session(engine.new_recipe(3), engine.axes, marks=[engine.new_recipe(5), engine.new_recipe(8)])
+        saved.move("sefa-0", 3)
         shots = [
             await shoot(app(), "editor", edited),
             await shoot(app(), "help", helped),
             await shoot(app(), "gallery", gallery),
-            await shoot(app(offer=(saved, engine.axes)), "resume", nothing),
+            await shoot(app(offer=saved), "resume", nothing),
         ]
     converter = shutil.which("rsvg-convert")
     if converter is None:

@@ -21,3 +21,14 @@ def unwritable_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     folder.chmod(0o555)
     return folder
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`heavy` tests (minutes of CPU) run only when a -m expression names them (`-m heavy`), so
+    plain `pytest` (CI) and the quick tier (`-m "not slow"`) both leave them out."""
+    if "heavy" in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason="minutes of CPU: run with `python -m pytest -m heavy`")
+    for item in items:
+        if item.get_closest_marker("heavy"):
+            item.add_marker(skip)

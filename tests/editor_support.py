@@ -8,6 +8,7 @@ from typing import Awaitable, Callable
 
 import numpy as np
 
+import tlgan_tui.tui.app
 from tlgan_tui.axes import AxisInfo, AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.generators.base import Generator
@@ -55,16 +56,26 @@ def sefa_only(engine: Engine) -> Engine:
     return Engine(engine.generator, AxisSet(engine.generator.id, directions, info, engine.axes.provenance))
 
 
-def fresh_engine(engine: Engine) -> Engine:
-    """The shared model with its own axes slot (the editor can load other axes into it)."""
-    return Engine(engine.generator, engine.axes)
+class RecordingEditorApp(EditorApp):
+    """The editor app, keeping the text of every notification it shows, as a person reads them."""
+
+    # Textual reads a relative CSS_PATH beside the module of the class that sets it.
+    CSS_PATH = str(Path(tlgan_tui.tui.app.__file__).with_name(EditorApp.CSS_PATH))
+
+    def __init__(self, *args, **options) -> None:
+        super().__init__(*args, **options)
+        self.said: list[str] = []
+
+    def notify(self, message, **options) -> None:
+        self.said.append(str(message))
+        super().notify(message, **options)
 
 
-def make_app(engine: Engine, tmp_path: Path, **options) -> EditorApp:
+def make_app(engine: Engine, tmp_path: Path, **options) -> RecordingEditorApp:
     options.setdefault("session_path", tmp_path / "state" / "session.json")
     options.setdefault("out", tmp_path / "out")
     options.setdefault("seed", 3)
-    return EditorApp(fresh_engine(engine), **options)
+    return RecordingEditorApp(engine, **options)  # the engine is immutable: shared safely
 
 
 async def settle(pilot) -> None:
@@ -84,8 +95,8 @@ def drive(app: EditorApp, script: Callable[..., Awaitable[None]], size: tuple[in
     return app
 
 
-def notices(app: EditorApp) -> list[str]:
-    return [notification.message for notification in app._notifications]
+def notices(app: RecordingEditorApp) -> list[str]:
+    return list(app.said)
 
 
 def shown_image(app: EditorApp) -> np.ndarray:
@@ -93,10 +104,13 @@ def shown_image(app: EditorApp) -> np.ndarray:
 
 
 def bar_row(app: EditorApp, axis: str) -> str:
-    """The text of an axis's row in the bars, as on screen."""
+    """The text of an axis's row in the bars, as on screen (the axis must be in view)."""
     bars = app.editor.bars
-    bars._scroll_to_selected()
-    return bars.render_line(1 + bars.axes.names.index(axis) - bars._top).text
+    rows = [bars.render_line(y).text for y in range(bars.size.height)]
+    found = [row for row in rows if row.split(" ", 1)[0] == axis]
+    if not found:
+        raise AssertionError(f"no row of {axis!r} on screen: {rows}")
+    return found[0]
 
 
 def parallel_axes(engine: Engine) -> AxisSet:
@@ -114,4 +128,35 @@ def send_keys(app: EditorApp, *keys: str) -> None:
     from textual import events
 
     for key in keys:
-        app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def wait_until(condition: Callable[[], object], what: str, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds; fail after `timeout` seconds, saying what."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+async def run_command(pilot, text: str, path: Path | str | None = None) -> None:
+    """As a person does it: ctrl+p, type `text`, enter on the first hit once it shows; for a
+    command that asks for a file, `path` is typed (pasted) into the prompt and entered."""
+    from textual.command import CommandList, CommandPalette
+    from textual.widgets import Input
+
+    from tlgan_tui.tui.prompt_screen import PathPrompt
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await wait_until(lambda: isinstance(app.screen, CommandPalette), "the command palette")
+    await pilot.press(*text)
+    hits = app.screen.query_one(CommandList)
+    await wait_until(lambda: hits.option_count and text.lower() in str(hits.get_option_at_index(0).prompt).lower(), f"the command {text!r}")
+    await pilot.press("enter")
+    if path is not None:
+        await wait_until(lambda: isinstance(app.screen, PathPrompt), "the file prompt")
+        app.screen.query_one(Input).value = str(path)
+        await pilot.press("enter")
+        await wait_until(lambda: not isinstance(app.screen, PathPrompt), "the prompt to close")

@@ -50,13 +50,21 @@ def test_set_and_lock_on_top_of_a_recipe_keep_its_other_moves(tmp_path, capsys):
     assert recipe["offsets"] == {"sefa-1": 1.0, "sefa-2": -1.0} and recipe["locks"] == ["sefa-0"]
 
 
-def test_show_prints_the_face_as_coloured_half_blocks(capsys):
+def test_show_prints_the_face_as_coloured_half_blocks(engine, capsys):
+    import re
+
     code, out, _ = run(capsys, "show", "--seed", "3", "--width", "32")
     lines = out.splitlines()
     assert code == 0
     assert len(lines) == 16 + 1  # 32 px tall in half blocks, then the caption
-    assert lines[0].count("▀") == 32 and "\x1b[38;2;" in lines[0]
     assert "seed 3" in lines[-1]
+    # What the terminal shows: each cell a lower half block in the lower pixel's colour on the
+    # upper pixel's colour. Read back, the cells are the face's pixels.
+    cell = re.compile(r"\x1b\[38;2;(\d+);(\d+);(\d+);48;2;(\d+);(\d+);(\d+)m▄")
+    rows = [[tuple(map(int, match.groups())) for match in cell.finditer(line)] for line in lines[:-1]]
+    assert all(len(row) == 32 for row in rows)
+    shown = np.array([[[cell[3:] for cell in row], [cell[:3] for cell in row]] for row in rows]).reshape(32, 32, 3)
+    np.testing.assert_array_equal(shown, engine.render_preview(engine.new_recipe(3), 32))
 
 
 def test_axes_and_info_describe_the_model_in_use(capsys):
@@ -132,6 +140,31 @@ def test_debug_shows_the_traceback(capsys):
         main(["render", "--seed", "1", "--set", "nope=1", "-o", "x.png", "--device", "cpu", "--debug"])
 
 
+@pytest.mark.parametrize(
+    "name, content, cause",
+    [
+        ("face.json", '{"format": "tlgan-recipe/1", broken', "json.decoder.JSONDecodeError"),
+        ("axes.npz", "PK\x03\x04 a zip file cut short", "zipfile.BadZipFile"),
+    ],
+)
+def test_debug_on_a_corrupt_file_shows_the_underlying_cause(tmp_path, capsys, name, content, cause):
+    import traceback
+
+    from tlgan_tui.errors import TlganError
+
+    path = tmp_path / name
+    path.write_text(content)
+    option = ["--recipe", str(path)] if name.endswith(".json") else ["--seed", "1", "--axes", str(path)]
+    argv = ["render", *option, "-o", str(tmp_path / "x.png"), "--device", "cpu"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1  # without --debug: the one line
+    with pytest.raises(TlganError) as raised:
+        main([*argv, "--debug"])
+    shown = "".join(traceback.format_exception(raised.value))  # what Python prints for it
+    assert cause in shown and "The above exception was the direct cause" in shown and str(path) in shown
+
+
+@pytest.mark.slow
 def test_the_console_script_and_python_m_both_run(tmp_path):
     env = {**os.environ, "COLUMNS": "40", "LINES": "20"}
     result = subprocess.run([sys.executable, "-m", "tlgan_tui", "info", "--device", "cpu"], capture_output=True, text=True, env=env)

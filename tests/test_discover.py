@@ -39,6 +39,7 @@ def first_run(engine, tmp_path_factory):
     return work, discover(engine.generator, [Brightness()], SMALL, work)
 
 
+@pytest.mark.slow
 def test_a_discovered_axis_changes_new_faces_the_way_its_name_says(engine, first_run):
     _, axes = first_run
     axis = axes.axis("brightness")
@@ -53,6 +54,7 @@ def test_a_discovered_axis_changes_new_faces_the_way_its_name_says(engine, first
     assert axis.format_value(1.0).endswith("grey levels") and axis.per_step > 1
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_continues_where_it_stopped_and_ends_as_an_uninterrupted_one(engine, first_run, tmp_path):
     work = tmp_path / "work"
 
@@ -73,6 +75,7 @@ def test_an_interrupted_run_continues_where_it_stopped_and_ends_as_an_uninterrup
     assert resumed.info == uninterrupted.info
 
 
+@pytest.mark.slow
 def test_a_damaged_shard_is_labelled_again(engine, first_run, tmp_path):
     work = tmp_path / "work"
     shutil.copytree(first_run[0], work)
@@ -83,6 +86,7 @@ def test_a_damaged_shard_is_labelled_again(engine, first_run, tmp_path):
     np.testing.assert_array_equal(first_run[1].directions, again.directions)
 
 
+@pytest.mark.slow
 def test_a_work_folder_of_another_run_is_refused(engine, first_run):
     other_seed = Settings(samples=SMALL.samples, seed=4, shard_size=SMALL.shard_size, unit_faces=SMALL.unit_faces)
     with pytest.raises(DiscoveryError, match=r"holds labels made with other settings \(seed differ\)"):
@@ -120,6 +124,7 @@ def installed_plugin(tmp_path, monkeypatch):
     sys.modules.pop("redness_labeler", None)
 
 
+@pytest.mark.slow
 def test_a_labeler_installed_as_an_entry_point_is_used_by_name(installed_plugin, tmp_path, capsys):
     out = tmp_path / "axes.npz"
     common = ["discover", "--labelers", "redness", "--batch-size", "128", "--out", str(out), "--work", str(tmp_path / "w"), "--device", "cpu"]

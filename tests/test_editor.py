@@ -3,13 +3,14 @@
 import asyncio
 import copy
 import json
+import threading
 import time
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.editor_support import bar_row, drive, make_app, notices, parallel_axes, sefa_only, send_keys, settle, shown_image
+from tests.editor_support import bar_row, drive, make_app, notices, parallel_axes, run_command, sefa_only, send_keys, settle, shown_image, wait_until
 from tlgan_tui.cli import main
 from tlgan_tui.engine import Engine
 from tlgan_tui.session import Session
@@ -78,7 +79,7 @@ def test_a_lock_holds_the_locked_axis_while_another_moves(engine, tmp_path):
 
     async def script(pilot):
         app = pilot.app
-        prediction = lambda: float(d0 @ app.session.recipe.latent(app.engine.axes))  # noqa: E731
+        prediction = lambda: float(d0 @ app.session.recipe.latent(app.session.axes))  # noqa: E731
         await pilot.press("l", "l")  # sefa-0 to +1
         seen["unlocked before"] = prediction()
         await pilot.press("down", "L")  # sefa-1 moves by 2.5, nothing locked
@@ -101,12 +102,12 @@ def test_a_move_the_locks_forbid_is_explained_and_changes_nothing(engine, tmp_pa
     axes_file = parallel_axes(engine).save(tmp_path / "parallel.npz")
 
     async def script(pilot):
-        pilot.app.editor.load_axes(axes_file)  # as the command palette does
+        await run_command(pilot, "load an axis file", axes_file)
         await settle(pilot)
         await pilot.press("space", "down", "l")
 
     app = drive(make_app(engine, tmp_path), script)
-    assert app.engine.axes.names == ["a", "b"]
+    assert app.session.axes.names == ["a", "b"] and app.engine.axes.names != ["a", "b"]
     assert any("cannot move 'b' while a is locked" in text for text in notices(app))
     assert app.session.recipe.offsets == {} and app.session.recipe.locks == {"a"}
 
@@ -217,11 +218,8 @@ def test_the_gallery_sweeps_the_selected_axis_and_picks_with_the_arrows(engine, 
 
 def test_the_command_palette_runs_actions_by_name(engine, tmp_path):
     async def script(pilot):
-        await pilot.press("l", "ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"undo the last")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await pilot.press("l")
+        await run_command(pilot, "undo the last")
 
     app = drive(make_app(engine, tmp_path), script)
     assert app.session.recipe.offsets == {}
@@ -232,8 +230,9 @@ def test_the_command_palette_loads_a_recipe_file(engine, tmp_path):
     path = recipe.save(tmp_path / "picked.json")
 
     async def script(pilot):
-        pilot.app.editor.load_recipe(path)
-        pilot.app.editor.load_recipe(tmp_path / "missing.json")
+        await run_command(pilot, "load a recipe file", path)
+        await settle(pilot)
+        await run_command(pilot, "load a recipe file", tmp_path / "missing.json")
 
     app = drive(make_app(engine, tmp_path), script)
     assert app.session.recipe == recipe
@@ -242,9 +241,9 @@ def test_the_command_palette_loads_a_recipe_file(engine, tmp_path):
 
 @pytest.mark.parametrize("answer", ["y", "n"])
 def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
-    saved = Session(engine.new_recipe(21), marks=[engine.new_recipe(22)], selected="sefa-2")
-    saved.move("sefa-2", 2, engine.axes)
-    app = make_app(engine, tmp_path, offer=(saved, engine.axes), seed=None)  # `tlgan`, no --seed
+    saved = Session(engine.new_recipe(21), engine.axes, marks=[engine.new_recipe(22)], selected="sefa-2")
+    saved.move("sefa-2", 2)
+    app = make_app(engine, tmp_path, offer=saved, seed=None)  # `tlgan`, no --seed
     first_rows = []
 
     async def run():
@@ -266,7 +265,8 @@ def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
 
 
 def test_sixel_previews_show_the_face_as_an_image(engine, tmp_path):
-    pytest.importorskip("textual_image")
+    from textual_image.widget import SixelImage
+
     from tlgan_tui.tui.graphics import Graphics
     from tlgan_tui.tui.widgets.image_preview import ImagePreview
 
@@ -274,10 +274,10 @@ def test_sixel_previews_show_the_face_as_an_image(engine, tmp_path):
 
     async def script(pilot):
         preview = pilot.app.editor.preview
-        seen["widget"], seen["image"] = preview, preview._image.image
+        seen["widget"], seen["image"] = preview, preview.query_one(SixelImage).image
         await pilot.press("l")
         await settle(pilot)
-        seen["moved"] = preview._image.image
+        seen["moved"] = preview.query_one(SixelImage).image
 
     drive(make_app(engine, tmp_path, graphics=Graphics("sixel")), script)
     assert isinstance(seen["widget"], ImagePreview)
@@ -287,13 +287,12 @@ def test_sixel_previews_show_the_face_as_an_image(engine, tmp_path):
 
 def test_pressing_e_again_cancels_the_export_and_leaves_no_partial_file(engine, tmp_path):
     marks = [engine.new_recipe(seed) for seed in range(200)]
-    session = Session(engine.new_recipe(3), marks=marks)
+    session = Session(engine.new_recipe(3), engine.axes, marks=marks)
 
     async def script(pilot):
         send_keys(pilot.app, "e")
         bar = pilot.app.editor.query_one("#export-progress")
-        while not bar.progress:  # the first faces are written
-            await asyncio.sleep(0.001)
+        await wait_until(lambda: bar.progress, "the first faces to be written", timeout=60)
         send_keys(pilot.app, "e")
         await settle(pilot)
 
@@ -342,10 +341,7 @@ def test_q_right_after_s_finishes_the_save_before_quitting(engine, tmp_path):
             await pilot.press("s", "q")
             await pilot.pause()
             said.extend(notices(app))
-            for _ in range(300):
-                if not app.is_running:
-                    break
-                await asyncio.sleep(0.02)
+            await wait_until(lambda: not app.is_running, "the app to quit once the file is written", timeout=30)
 
     asyncio.run(run())
     app.writer.close()
@@ -388,6 +384,7 @@ def test_a_key_whose_face_is_being_drawn_ahead_waits_for_it_instead_of_drawing_i
     slow = copy.copy(engine.generator)
     slow.__class__ = SlowPreviews
     asked = []
+    drawing_next = threading.Event()
 
     async def script(pilot):
         editor = pilot.app.editor
@@ -395,16 +392,15 @@ def test_a_key_whose_face_is_being_drawn_ahead_waits_for_it_instead_of_drawing_i
 
         def counting(request):
             asked.append(request.ahead)
+            if request.recipe.offsets == {"sefa-0": 1.0}:
+                drawing_next.set()
             return work(request)
 
         editor.preview._runner._work = counting
         await pilot.press("l")  # rendered after the key; then +1 and -1 are drawn ahead, slowly
-        for _ in range(200):
-            if editor.preview_is_current:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: editor.preview_is_current, "the key's face", timeout=30)
         asked.clear()
-        await asyncio.sleep(0.05)  # the face one more step up is being drawn now
+        await wait_until(drawing_next.is_set, "the face one more step up to be drawn ahead", timeout=30)
         await pilot.press("l")
         await settle(pilot)
         seen["current"] = editor.preview_is_current

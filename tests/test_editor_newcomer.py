@@ -69,10 +69,10 @@ def test_no_editing_key_acts_behind_the_too_small_screen(engine, tmp_path):
 @pytest.mark.parametrize("answer", ["y", "n"])
 def test_seed_starts_on_that_face_whether_the_saved_session_is_resumed_or_not(engine, tmp_path, answer):
     engine = sefa_only(engine)
-    saved = Session(engine.new_recipe(21), marks=[engine.new_recipe(22)])
-    saved.move("sefa-2", 2, engine.axes)
+    saved = Session(engine.new_recipe(21), engine.axes, marks=[engine.new_recipe(22)])
+    saved.move("sefa-2", 2)
     left = saved.recipe
-    app = make_app(engine, tmp_path, seed=7, offer=(saved, engine.axes))
+    app = make_app(engine, tmp_path, seed=7, offer=saved)
     seen = {}
 
     async def run():
@@ -157,10 +157,10 @@ def test_the_palette_shows_remapped_keys(engine, tmp_path):
 
 
 def test_counts_read_right_in_the_singular(engine):
-    session = Session(engine.new_recipe(1))
-    session.move("sefa-0", 1, engine.axes)
+    session = Session(engine.new_recipe(1), engine.axes)
+    session.move("sefa-0", 1)
     assert "1 undoable edit," in session.describe() + "," and "1 undoable edits" not in session.describe()
-    session.move("sefa-0", 1, engine.axes)
+    session.move("sefa-0", 1)
     assert "2 undoable edits" in session.describe()
 
 
@@ -294,7 +294,7 @@ def test_at_80x24_units_stay_and_every_key_is_reachable(engine, tmp_path):
 
     app = drive(make_app(engine, tmp_path), script, size=(80, 24))
     for name, row in seen["rows"].items():
-        assert app.engine.axes.axis(name).unit in row, row  # units stay readable
+        assert app.session.axes.axis(name).unit in row, row  # units stay readable
     assert "+1.00" in seen["rows"]["gender"]
     footer = seen["footer"]
     assert {"?", "q", "^p"} <= set(footer), footer  # help, quit and the palette: the way to every key

@@ -14,8 +14,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.editor_support import bar_row, make_app, settle
 from tlgan_tui.session import open_session
+
+pytestmark = pytest.mark.slow  # a whole tlgan process in a pseudo-terminal
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
@@ -58,9 +62,10 @@ def test_the_editor_killed_with_sigkill_is_resumed_as_it_was(engine, tmp_path):
     threading.Thread(target=drain, daemon=True).start()
     try:
         wait_for(lambda: (saved(session_path) or {}).get("recipe", {}).get("seed") == 7, 60, "the editor to start")
-        for key in ["l", "l", "j", "h", " ", "m", "]"]:
+        for key in ["l", "l", "j", "h", " ", "m", "]"]:  # each changes the saved session
+            before = session_path.read_bytes()
             os.write(master, key.encode())
-            time.sleep(0.15)
+            wait_for(lambda: session_path.read_bytes() != before, 30, f"the key {key!r} to be saved")
 
         def all_saved() -> bool:
             data = saved(session_path) or {}
@@ -75,7 +80,7 @@ def test_the_editor_killed_with_sigkill_is_resumed_as_it_was(engine, tmp_path):
     assert process.returncode == -signal.SIGKILL
     assert b"\x1b[38;2;" in screen  # the face was drawn in truecolour
 
-    session, axes = open_session(session_path, engine)
+    session = open_session(session_path, engine)
     app = make_app(engine, tmp_path, session=session, session_path=session_path, seed=None)  # tlgan --resume
     rows = {}
 

@@ -17,9 +17,9 @@ def run(capsys, *argv):
 
 
 def test_a_sessions_marked_faces_are_exported_and_a_rerun_skips_them(engine, tmp_path, capsys):
-    session = Session(engine.new_recipe(1))
+    session = Session(engine.new_recipe(1), engine.axes)
     session.toggle_mark()
-    session.move("sefa-0", 2, engine.axes)
+    session.move("sefa-0", 2)
     session.toggle_mark()
     session.new_face(engine.new_recipe(2))  # not marked
     path = session.save(tmp_path / "session.json")
@@ -48,7 +48,7 @@ def test_a_bad_recipe_in_a_list_is_reported_and_the_rest_are_written(engine, tmp
 
 
 def test_nothing_to_export_and_an_unwritable_folder_are_one_line_errors(engine, tmp_path, capsys, unwritable_dir):
-    empty = Session(engine.new_recipe(1)).save(tmp_path / "session.json")
+    empty = Session(engine.new_recipe(1), engine.axes).save(tmp_path / "session.json")
     code, _, err = run(capsys, "export", str(empty), "--out", str(tmp_path / "faces"))
     assert code == 2 and "has no marked faces" in err
     listing = tmp_path / "one.json"
@@ -61,3 +61,20 @@ def test_a_single_recipe_file_is_a_list_of_one(engine, tmp_path):
     path = engine.new_recipe(9).save(tmp_path / "face.json")
     listed = read_recipe_list(path)
     assert [r.seed for r in listed.recipes] == [9] and not listed.failed
+
+
+def test_a_session_edited_along_a_loaded_axis_file_exports_along_those_axes(engine, tmp_path, capsys):
+    from tests.editor_support import parallel_axes
+
+    axes_file = parallel_axes(engine).save(tmp_path / "parallel.npz")
+    session = Session(engine.new_recipe(4), engine.axes)
+    session.switch_axes(parallel_axes(engine), str(axes_file))  # as the editor's command palette does
+    session.move("b", 2)
+    session.toggle_mark()
+    path = session.save(tmp_path / "session.json")
+    code, out, _ = run(capsys, "export", str(path), "--out", str(tmp_path / "faces"))
+    assert code == 0 and "wrote 1 PNGs" in out
+    png = next((tmp_path / "faces").glob("*.png"))
+    expected = engine.render(session.recipe, axes=session.axes)
+    assert np.array_equal(np.asarray(Image.open(png)), expected)
+    assert not np.array_equal(expected, engine.render(engine.new_recipe(4)))  # the move along "b" shows

@@ -10,6 +10,8 @@ from tlgan_tui.labelers import DEFAULT, available, load_labeler
 from tlgan_tui.labelers.base import file_sha256
 from tlgan_tui.labelers.models import MODELS
 
+pytestmark = pytest.mark.slow  # the real attribute predictors
+
 FACES = 6
 
 

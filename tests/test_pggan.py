@@ -68,6 +68,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_each_layout_renders_what_its_own_conventions_give(tmp_path, case):
     write, reference = CASES[case]
@@ -162,6 +163,7 @@ def model_512(tmp_path_factory):
     return load_generator("pggan", str(path), "cpu")
 
 
+@pytest.mark.slow
 def test_a_small_cpu_preview_is_the_128_level_while_saves_stay_full_resolution(model_512, tmp_path):
     z = model_512.sample(1, 3)
     draft = model_512.preview(z, 100)
@@ -200,6 +202,7 @@ def low_precision(path, precision: str):
         pytest.skip(f"{precision} does not run here: {error}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
 def test_a_lower_precision_reports_its_image_error_against_fp32(deep_model, precision):
     low = low_precision(deep_model, precision)
@@ -213,6 +216,7 @@ def test_a_lower_precision_reports_its_image_error_against_fp32(deep_model, prec
         assert 0 < error < PRECISION_TOLERANCE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tolerance, kept", [(1.0, "bf16"), (1e-9, "fp32")])
 def test_auto_keeps_a_lower_precision_only_within_the_tolerance(deep_model, monkeypatch, tolerance, kept):
     low_precision(deep_model, "bf16")

@@ -14,6 +14,8 @@ from tlgan_tui.cli import main
 from tlgan_tui.generators.dcgan import DEFAULT_WEIGHTS
 from tlgan_tui.shipped import shipped_axes_path
 
+pytestmark = pytest.mark.slow  # full-size (1024) pg-GAN checkpoints, written and read
+
 INTERFACEGAN_AXES = ["age", "gender", "eyeglasses", "pose", "smile", "quality"]
 
 
@@ -65,7 +67,7 @@ def test_show_prints_a_draft_of_the_1024_face_in_the_terminal(capsys, full_size)
     code, out, err = run(capsys, "show", "--generator", "pggan", "--weights", str(full_size["InterFaceGAN"]), "--seed", "3", "--width", "32")
     lines = out.splitlines()
     assert code == 0, err
-    assert len(lines) == 16 + 1 and lines[0].count("▀") == 32 and "pggan-celebahq1024" in lines[-1]
+    assert len(lines) == 16 + 1 and lines[0].count("▄") == 32 and "pggan-celebahq1024" in lines[-1]
 
 
 def test_axes_lists_the_interfacegan_directions_and_sefa_beside_them(capsys, full_size):

@@ -48,7 +48,7 @@ def test_a_recipe_for_another_generator_is_refused(engine):
 
 
 def test_a_recipe_whose_axis_changed_is_refused(engine):
-    recipe = Recipe(engine.generator.id, seed=1, offsets={"sefa-0": 1.0}, axes={"sefa-0": "0" * 16})
+    recipe = Recipe(engine.generator.id, seed=1, offsets={"sefa-0": 1.0}, fingerprints={"sefa-0": "0" * 16})
     with pytest.raises(RecipeError, match="axis 'sefa-0' of .* is not the one the recipe was made with"):
         recipe.latent(engine.axes)
 
@@ -59,3 +59,31 @@ def test_a_recipe_survives_axes_being_added_to_the_axis_file(engine):
     recipe = engine.new_recipe(2).with_offset("sefa-1", 1.5, engine.axes)
     extra = AxisSet(engine.generator.id, engine.generator.sample(1, 99), [AxisInfo("new-attribute")])
     np.testing.assert_array_equal(recipe.latent(engine.axes.merged(extra)), recipe.latent(engine.axes))
+
+
+def test_check_refuses_what_latent_refuses_without_running_the_generator(engine):
+    class Unrun:
+        """The generator as check sees it: seeds must not be mapped (a forward pass) to check."""
+
+        id, latent_layers = engine.generator.id, 1
+
+        def seed_latent(self, seed, truncation=None):
+            raise AssertionError("check ran the generator")
+
+    good = engine.new_recipe(5).with_offset("sefa-1", 1.0, engine.axes)
+    good.check(engine.axes, Unrun())
+    changed = Recipe(engine.generator.id, seed=1, offsets={"sefa-0": 1.0}, fingerprints={"sefa-0": "0" * 16})
+    for bad, message in [(changed, "is not the one the recipe was made with"), (Recipe("other-gan", seed=1), "is for generator 'other-gan'")]:
+        with pytest.raises(RecipeError, match=message):
+            bad.check(engine.axes, Unrun())
+        with pytest.raises(RecipeError, match=message):
+            bad.latent(engine.axes)
+
+
+def test_recipe_files_keep_the_fingerprints_under_axes(engine, tmp_path):
+    import json
+
+    recipe = engine.new_recipe(3).with_offset("sefa-2", 1.0, engine.axes)
+    data = json.loads(recipe.to_json())
+    assert data["axes"] == {"sefa-2": engine.axes.fingerprint("sefa-2")} and "fingerprints" not in data
+    assert Recipe.from_dict(data).fingerprints == recipe.fingerprints

@@ -55,9 +55,9 @@ def test_an_old_recipe_on_a_rebuilt_sefa_axis_keeps_its_face(engine):
     np.testing.assert_allclose(engine.latent(old), expected, atol=1e-12)
     # moving it further keeps going along the direction it was made with
     further = old.with_offset("sefa-2", 3.0, axes)
-    assert further.axes["sefa-2"] == fingerprint
+    assert further.fingerprints["sefa-2"] == fingerprint
     # a new face uses the new direction
-    assert engine.new_recipe(5).with_offset("sefa-2", 2.0, axes).axes["sefa-2"] == axes.fingerprint("sefa-2")
+    assert engine.new_recipe(5).with_offset("sefa-2", 2.0, axes).fingerprints["sefa-2"] == axes.fingerprint("sefa-2")
 
 
 def test_sefa_axes_are_unit_length_and_ordered_by_strength(engine):

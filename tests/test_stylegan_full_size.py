@@ -51,7 +51,7 @@ def test_stylegan3_1024_opens_with_its_layer_plan(sg3_1024):
     assert {layer.kernel for layer in layers[:-1]} == ({3} if config == "t" else {1})
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_stylegan3_1024_draws_a_full_size_face_on_the_cpu(sg3_1024):
     _, path = sg3_1024
     generator = load_generator("stylegan", str(path), "cpu")

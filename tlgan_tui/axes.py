@@ -149,8 +149,8 @@ class AxisSet:
     def index(self, name: str) -> int:
         try:
             return self._index[name]
-        except KeyError:
-            raise UnknownAxisError(unknown_axis_message(name, self.names)) from None
+        except KeyError as error:
+            raise UnknownAxisError(unknown_axis_message(name, self.names)) from error
 
     def axis(self, name: str) -> AxisInfo:
         return self.info[self.index(name)]
@@ -283,8 +283,8 @@ class AxisSet:
             raise
         except Exception as error:  # any malformed content means the same thing to the user
             if "allow_pickle" in str(error):
-                raise AxisFileError(f"{path} is not an axis file: it holds pickled objects, which tlgan never loads") from None
-            raise AxisFileError(f"{path} is not a readable axis file ({type(error).__name__}: {error})") from None
+                raise AxisFileError(f"{path} is not an axis file: it holds pickled objects, which tlgan never loads") from error
+            raise AxisFileError(f"{path} is not a readable axis file ({type(error).__name__}: {error})") from error
         if axes.latent_dim != meta["latent_dim"]:
             raise AxisFileError(f"{path}: directions have {axes.latent_dim} dimensions, the file says {meta['latent_dim']}")
         return axes

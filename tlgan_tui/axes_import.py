@@ -41,10 +41,10 @@ def read_directions(path: str | Path) -> np.ndarray:
         raise
     except ValueError as error:
         if "allow_pickle" in str(error):
-            raise AxisFileError(f"{path} holds pickled objects, which tlgan never loads; save the directions as a plain float array") from None
-        raise AxisFileError(f"{path} is not a NumPy .npy or .npz file ({error})") from None
+            raise AxisFileError(f"{path} holds pickled objects, which tlgan never loads; save the directions as a plain float array") from error
+        raise AxisFileError(f"{path} is not a NumPy .npy or .npz file ({error})") from error
     except (OSError, EOFError) as error:
-        raise AxisFileError(f"{path} is not a readable NumPy file ({error})") from None
+        raise AxisFileError(f"{path} is not a readable NumPy file ({error})") from error
     if array.dtype.kind not in "fi" or array.size == 0:
         raise AxisFileError(f"{path} holds {array.dtype} values of shape {array.shape}, not directions (floats)")
     if array.ndim == 3 and array.shape[1] == 1:  # GANSpace: (k, 1, D)

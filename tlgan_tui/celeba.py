@@ -64,8 +64,8 @@ def read_attribute_list(path: Path) -> tuple[list[str], list[str], np.ndarray]:
         raise DatasetError(f"{path}: expected a count line and a line of attribute names")
     try:
         count = int(lines[0].strip())
-    except ValueError:
-        raise DatasetError(f"{path} line 1: expected the number of images, got {lines[0].strip()[:40]!r}") from None
+    except ValueError as error:
+        raise DatasetError(f"{path} line 1: expected the number of images, got {lines[0].strip()[:40]!r}") from error
     names = lines[1].split()
     rows = [line for line in lines[2:] if line.strip()]
     if len(rows) != count:
@@ -95,15 +95,15 @@ def read_partition(path: Path) -> dict[str, int]:
     return partition
 
 
-def face_crop(image: Image.Image) -> np.ndarray:
-    """The central face crop as uint8 (CROP, CROP, 3): exactly the standard 128x128 crop of an
+def face_crop(image: Image.Image, size: int = CROP) -> np.ndarray:
+    """The central face crop as uint8 (size, size, 3): exactly the standard 128x128 crop of an
     aligned 178x218 CelebA image, and the same share of an image of another size."""
     image = image.convert("RGB")
     side = round(min(image.size) * CROP_SHARE)
     left, top = (image.size[0] - side) // 2, (image.size[1] - side) // 2
     face = image.crop((left, top, left + side, top + side))
-    if side != CROP:
-        face = face.resize((CROP, CROP), Image.Resampling.BILINEAR)
+    if side != size:
+        face = face.resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(face)
 
 
@@ -111,4 +111,4 @@ def _lines(path: Path) -> list[str]:
     try:
         return path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as error:
-        raise DatasetError(f"cannot read {path}: {error}") from None
+        raise DatasetError(f"cannot read {path}: {error}") from error

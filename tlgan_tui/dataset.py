@@ -197,7 +197,7 @@ class DatasetSpec:
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as error:
-            raise SpecError(f"{path} is not valid JSON ({error})") from None
+            raise SpecError(f"{path} is not valid JSON ({error})") from error
         return cls.from_dict(data, str(path))
 
 

@@ -107,7 +107,7 @@ def discover(
         try:
             fits[attribute.name] = fit_axis(z, scores[attribute.name], attribute.kind, settings.method, settings.seed)
         except ValueError as error:
-            raise DiscoveryError(f"cannot fit {attribute.name!r}: {error}") from None
+            raise DiscoveryError(f"cannot fit {attribute.name!r}: {error}") from error
     report("fit", len(attributes), len(attributes))
 
     directions = np.stack([fits[attribute.name].direction for attribute in attributes])
@@ -196,7 +196,7 @@ def claim_work_dir(work_dir: Path, identity: dict) -> None:
         try:
             existing = json.loads(manifest.read_text())
         except (OSError, ValueError) as error:
-            raise DiscoveryError(f"{manifest} is unreadable ({error}); remove the folder {work_dir} to start afresh") from None
+            raise DiscoveryError(f"{manifest} is unreadable ({error}); remove the folder {work_dir} to start afresh") from error
         if existing != json.loads(json.dumps(identity)):
             changed = sorted(key for key in identity if existing.get(key) != identity[key])
             raise DiscoveryError(
@@ -207,7 +207,7 @@ def claim_work_dir(work_dir: Path, identity: dict) -> None:
     try:
         work_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise DiscoveryError(f"cannot create the work folder {work_dir}: {error.strerror or error}") from None
+        raise DiscoveryError(f"cannot create the work folder {work_dir}: {error.strerror or error}") from error
     atomic_write_text(manifest, json.dumps(identity, indent=1))
 
 

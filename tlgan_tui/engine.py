@@ -39,8 +39,12 @@ def random_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Engine:
+    """A generator and the axes it was opened with, fixed from then on. The axes a session edits
+    along may be others (an axis file loaded in the editor): they belong to the session, and
+    the methods that turn recipes into latents take them as `axes` (the engine's when None)."""
+
     generator: Generator
     axes: AxisSet
 
@@ -66,18 +70,18 @@ class Engine:
         `axes`: the axis set the recipe refers to, if not the engine's."""
         return recipe.latent(self.axes if axes is None else axes, self.generator)
 
-    def latents(self, recipes: Sequence[Recipe]) -> np.ndarray:
+    def latents(self, recipes: Sequence[Recipe], axes: AxisSet | None = None) -> np.ndarray:
         """Edit-space latents, (N, latent_dim), or (N, layers, latent_dim) if any recipe is W+."""
-        return stack_latents([self.latent(recipe) for recipe in recipes])
+        return stack_latents([self.latent(recipe, axes) for recipe in recipes])
 
-    def render(self, recipe: Recipe, size: int | None = None) -> np.ndarray:
+    def render(self, recipe: Recipe, size: int | None = None, axes: AxisSet | None = None) -> np.ndarray:
         """One face as uint8 (H, W, 3): full resolution, or size x size."""
-        return self.generator.synthesize(self.latents([recipe]), size=size)[0]
+        return self.generator.synthesize(self.latents([recipe], axes), size=size)[0]
 
-    def render_preview(self, recipe: Recipe, size: int) -> np.ndarray:
+    def render_preview(self, recipe: Recipe, size: int, axes: AxisSet | None = None) -> np.ndarray:
         """One face as uint8 (size, size, 3) for the screen: a generator may draw it from a cheaper
         draft (see Generator.preview); saving and export use full-resolution `render`."""
-        return self.render_previews([recipe], size)[0]
+        return self.render_previews([recipe], size, axes)[0]
 
-    def render_previews(self, recipes: Sequence[Recipe], size: int) -> np.ndarray:
-        return self.generator.preview(self.latents(recipes), size)
+    def render_previews(self, recipes: Sequence[Recipe], size: int, axes: AxisSet | None = None) -> np.ndarray:
+        return self.generator.preview(self.latents(recipes, axes), size)

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import OutputError, RecipeError, TlganError
 from tlgan_tui.fileio import atomic_write_bytes, check_writable_folder, read_user_text
@@ -50,7 +51,7 @@ def ensure_output_folder(folder: str | Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"cannot create the output folder {folder}: {error.strerror or error}") from None
+        raise OutputError(f"cannot create the output folder {folder}: {error.strerror or error}") from error
     return check_writable_folder(folder)
 
 
@@ -103,10 +104,11 @@ def write_face(png_path: str | Path, image: np.ndarray, recipe: Recipe, latent: 
     return png, sidecar
 
 
-def save_face(engine: Engine, recipe: Recipe, png_path: str | Path) -> tuple[Path, Path]:
-    """Render a recipe at full resolution and write it with its sidecar."""
+def save_face(engine: Engine, recipe: Recipe, png_path: str | Path, axes: AxisSet | None = None) -> tuple[Path, Path]:
+    """Render a recipe at full resolution and write it with its sidecar. `axes`: the axis set
+    the recipe's offsets refer to (a session's), when not the engine's."""
     check_writable_folder(png_path)  # before the render, which can take seconds on a large model
-    latent = engine.latent(recipe)
+    latent = engine.latent(recipe, axes)
     image = engine.generator.synthesize(latent[None])[0]
     return write_face(png_path, image, recipe, latent)
 
@@ -128,14 +130,17 @@ def export_batch(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    axes: AxisSet | None = None,
 ) -> ExportReport:
     """Render (recipe, png path) jobs at full resolution in batches and write them.
 
     The generator renders batch k+1 while a thread pool encodes and writes batch k. Faces whose
     PNG and sidecar already exist are skipped, so a rerun finishes an interrupted export. A bad
     recipe or an unwritable file is recorded in the report and the rest go on. `cancel` stops
-    between batches; files already begun are finished, so no partial file is left.
+    between batches; files already begun are finished, so no partial file is left. `axes`: the
+    axis set the recipes' offsets refer to (a session's), when not the engine's.
     """
+    axes = engine.axes if axes is None else axes
     report = ExportReport()
     todo: list[tuple[Recipe, Path, np.ndarray]] = []
     for recipe, path in jobs:
@@ -145,7 +150,7 @@ def export_batch(
             continue
         try:
             check_writable_folder(path)
-            todo.append((recipe, path, engine.latent(recipe)))
+            todo.append((recipe, path, engine.latent(recipe, axes)))
         except TlganError as error:
             report.failed.append((str(path), str(error)))
     total, done = len(todo), 0

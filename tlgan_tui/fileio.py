@@ -23,7 +23,7 @@ def check_writable_folder(path: str | Path) -> Path:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise OutputError(f"output folder is not writable: {folder} ({error.strerror or error})") from None
+        raise OutputError(f"output folder is not writable: {folder} ({error.strerror or error})") from error
     return folder
 
 
@@ -38,7 +38,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, durable: bool = True) -> P
     try:
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
     except OSError as error:
-        raise OutputError(f"cannot write in {folder}: {error.strerror or error}") from None
+        raise OutputError(f"cannot write in {folder}: {error.strerror or error}") from error
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -49,7 +49,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, durable: bool = True) -> P
         os.replace(temp, path)
     except OSError as error:
         Path(temp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -70,4 +70,4 @@ def read_user_text(path: str | Path, what: str, error: type[TlganError]) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as failure:
-        raise error(f"cannot read {what} {path}: {getattr(failure, 'strerror', None) or failure}") from None
+        raise error(f"cannot read {what} {path}: {getattr(failure, 'strerror', None) or failure}") from failure

@@ -2,11 +2,12 @@
 
 Each attribute is fitted with the model that suits its kind of score, and the direction is
 the model's coefficient vector over z, normalised (TL-GAN): positive = more of the attribute.
-- score in (-1, 1): TL-GAN's GLM, y' = arctanh(clip(y, tanh(-3), tanh(3))), then OLS;
-- probability: logistic regression on the probability itself (a binomial GLM; each sample
+- score in (-1, 1): TL-GAN's GLM, y' = arctanh(clip(y, tanh(-3), tanh(3))), then OLS
+  (scikit-learn's TransformedTargetRegressor around LinearRegression);
+- probability: LogisticRegression on the probability itself (a binomial GLM; each sample
   counts as "yes" with weight p and "no" with weight 1 - p);
-- continuous (years, distances): OLS;
-- `svm` (any kind): InterFaceGAN's linear SVM separating the top from the bottom 2 %.
+- continuous (years, distances): OLS (LinearRegression);
+- `svm` (any kind): InterFaceGAN's linear SVM (LinearSVC) separating the top from the bottom 2 %.
 Quality is measured on data the fit did not see (held-out R² or accuracy), and stability as
 the cosine between the directions fitted on two disjoint halves of the samples.
 """
@@ -16,6 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import r2_score
+from sklearn.svm import LinearSVC
 
 from tlgan_tui.labelers.base import Kind
 
@@ -55,11 +61,10 @@ def fit_axis(z: np.ndarray, y: np.ndarray, kind: Kind, method: str = "auto", see
     test, train = np.split(order, [round(HELD_OUT * len(z))])
     halves = np.array_split(rng.permutation(len(z)), 2)
 
-    model = _FITTERS[name]
-    quality = model.held_out(z[train], y[train], z[test], y[test])
-    first, second = (_unit(model.coefficients(z[half], y[half])) for half in halves)
+    quality = _held_out(name, _fitted(name, z[train], y[train]), y[train], z[test], y[test])
+    first, second = (_unit(_direction(_fitted(name, z[half], y[half]))) for half in halves)
     quality["stability"] = float(first @ second)
-    return AxisFit(_unit(model.coefficients(z, y)), name, {key: round(value, 4) for key, value in quality.items()})
+    return AxisFit(_unit(_direction(_fitted(name, z, y))), name, {key: round(value, 4) for key, value in quality.items()})
 
 
 def _unit(coefficients: np.ndarray) -> np.ndarray:
@@ -69,92 +74,62 @@ def _unit(coefficients: np.ndarray) -> np.ndarray:
     return coefficients / norm
 
 
-def _r2(truth: np.ndarray, predicted: np.ndarray) -> float:
-    residual = np.sum((truth - predicted) ** 2)
-    total = np.sum((truth - truth.mean()) ** 2)
-    return float(1 - residual / total) if total > 0 else 0.0
+def _tanh_target(y: np.ndarray) -> np.ndarray:
+    """TL-GAN's link: arctanh of the score, clipped at tanh(+-3) so that saturated scores stay finite."""
+    return np.arctanh(np.clip(y, -TANH_CLIP, TANH_CLIP))
 
 
-def _least_squares(z: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
-    mean_z, mean_t = z.mean(axis=0), target.mean()
-    coefficients, *_ = np.linalg.lstsq(z - mean_z, target - mean_t, rcond=None)
-    return coefficients, float(mean_t - mean_z @ coefficients)
+def _estimator(method: str) -> BaseEstimator:
+    if method == "ols":
+        return LinearRegression()
+    if method == "ols-tanh":
+        # The clip makes arctanh and tanh deliberately not inverse for saturated scores, so
+        # scikit-learn's round-trip check would only warn about what is intended.
+        return TransformedTargetRegressor(LinearRegression(), func=_tanh_target, inverse_func=np.tanh, check_inverse=False)
+    if method == "logistic":
+        return LogisticRegression(C=1.0, max_iter=1000)
+    return LinearSVC(C=1.0, max_iter=10000)
 
 
-class _OLS:
-    @staticmethod
-    def target(y: np.ndarray) -> np.ndarray:
-        return y
-
-    @classmethod
-    def coefficients(cls, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return _least_squares(z, cls.target(y))[0]
-
-    @classmethod
-    def held_out(cls, z: np.ndarray, y: np.ndarray, z_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
-        coefficients, intercept = _least_squares(z, cls.target(y))
-        return {"r2": _r2(cls.target(y_test), z_test @ coefficients + intercept)}
-
-
-class _TanhOLS(_OLS):
-    @staticmethod
-    def target(y: np.ndarray) -> np.ndarray:
-        return np.arctanh(np.clip(y, -TANH_CLIP, TANH_CLIP))
-
-
-class _Logistic:
-    @staticmethod
-    def _model(z: np.ndarray, p: np.ndarray):
-        from sklearn.linear_model import LogisticRegression
-
-        # Each sample twice: as "yes" with weight p and as "no" with weight 1 - p.
-        features = np.concatenate([z, z])
+def _fitted(method: str, z: np.ndarray, y: np.ndarray) -> BaseEstimator:
+    model = _estimator(method)
+    if method == "logistic":
+        # A probability as a binomial GLM: each sample twice, as "yes" with weight p and as
+        # "no" with weight 1 - p.
         labels = np.concatenate([np.ones(len(z)), np.zeros(len(z))])
-        weights = np.concatenate([p, 1 - p])
-        return LogisticRegression(C=1.0, max_iter=1000).fit(features, labels, sample_weight=weights)
-
-    @classmethod
-    def coefficients(cls, z: np.ndarray, p: np.ndarray) -> np.ndarray:
-        return cls._model(z, p).coef_[0]
-
-    @classmethod
-    def held_out(cls, z: np.ndarray, p: np.ndarray, z_test: np.ndarray, p_test: np.ndarray) -> dict[str, float]:
-        predicted = cls._model(z, p).predict_proba(z_test)[:, 1]
-        return {"accuracy": float(np.mean((predicted > 0.5) == (p_test > 0.5))), "r2": _r2(p_test, predicted)}
+        return model.fit(np.concatenate([z, z]), labels, sample_weight=np.concatenate([y, 1 - y]))
+    if method == "svm":
+        return model.fit(*_extremes(z, y, *_thresholds(y)))
+    return model.fit(z, y)
 
 
-class _SVM:
-    """Top against bottom SVM_SHARE of the samples by score, linear SVM (InterFaceGAN)."""
-
-    @staticmethod
-    def _extremes(z: np.ndarray, y: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
-        keep = (y <= low) | (y >= high)
-        return z[keep], (y[keep] >= high).astype(int)
-
-    @staticmethod
-    def _thresholds(y: np.ndarray) -> tuple[float, float]:
-        low, high = np.quantile(y, [SVM_SHARE, 1 - SVM_SHARE])
-        if low == high:
-            raise ValueError("the top and bottom 2 % of the scores are equal; the SVM has nothing to separate")
-        return float(low), float(high)
-
-    @classmethod
-    def _model(cls, z: np.ndarray, y: np.ndarray):
-        from sklearn.svm import LinearSVC
-
-        features, labels = cls._extremes(z, y, *cls._thresholds(y))
-        return LinearSVC(C=1.0, max_iter=10000).fit(features, labels)
-
-    @classmethod
-    def coefficients(cls, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return cls._model(z, y).coef_[0]
-
-    @classmethod
-    def held_out(cls, z: np.ndarray, y: np.ndarray, z_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
-        features, labels = cls._extremes(z_test, y_test, *cls._thresholds(y))
-        if len(labels) == 0:
-            return {}
-        return {"accuracy": float(np.mean(cls._model(z, y).predict(features) == labels))}
+def _direction(model: BaseEstimator) -> np.ndarray:
+    linear = model.regressor_ if isinstance(model, TransformedTargetRegressor) else model
+    return np.ravel(linear.coef_)
 
 
-_FITTERS = {"ols": _OLS, "ols-tanh": _TanhOLS, "logistic": _Logistic, "svm": _SVM}
+def _held_out(method: str, model: BaseEstimator, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
+    if method == "logistic":
+        predicted = model.predict_proba(z_test)[:, 1]
+        return {"accuracy": float(np.mean((predicted > 0.5) == (y_test > 0.5))), "r2": float(r2_score(y_test, predicted))}
+    if method == "svm":
+        # The extremes of the held-out faces, by the training faces' thresholds.
+        features, labels = _extremes(z_test, y_test, *_thresholds(y_train))
+        return {"accuracy": float(model.score(features, labels))} if len(labels) else {}
+    if method == "ols-tanh":
+        # R² where the model is linear: on arctanh of the scores.
+        return {"r2": float(r2_score(_tanh_target(y_test), model.regressor_.predict(z_test)))}
+    return {"r2": float(r2_score(y_test, model.predict(z_test)))}
+
+
+def _extremes(z: np.ndarray, y: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """InterFaceGAN's training set: the faces at or below `low` (0) and at or above `high` (1)."""
+    keep = (y <= low) | (y >= high)
+    return z[keep], (y[keep] >= high).astype(int)
+
+
+def _thresholds(y: np.ndarray) -> tuple[float, float]:
+    low, high = np.quantile(y, [SVM_SHARE, 1 - SVM_SHARE])
+    if low == high:
+        raise ValueError("the top and bottom 2 % of the scores are equal; the SVM has nothing to separate")
+    return float(low), float(high)

@@ -162,5 +162,5 @@ def _import_ray() -> Any:
         import ray
         import ray.data  # noqa: F401  (Ray Data comes with the [ray] extra, not with plain ray)
     except ImportError as error:
-        raise MissingExtraError(f"--engine ray needs Ray Data ({error.name or error}): pip install 'tlgan-tui[ray]'") from None
+        raise MissingExtraError(f"--engine ray needs Ray Data ({error.name or error}): pip install 'tlgan-tui[ray]'") from error
     return ray

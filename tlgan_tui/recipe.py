@@ -52,9 +52,10 @@ class Recipe:
     (latent_dim,) values, or for StyleGAN a W+ latent as one row per layer."""
     offsets: dict[str, float] = field(default_factory=dict)
     locks: frozenset[str] = frozenset()
-    axes: dict[str, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
     """Fingerprints (AxisSet.fingerprint) of the axes the offsets and locks refer to, so a
-    recipe is refused if one of them has changed, and survives axes being added or removed."""
+    recipe is refused if one of them has changed, and survives axes being added or removed.
+    Kept under the key "axes" in recipe files, as files have always had it."""
     truncation: float | None = None
     """StyleGAN's truncation psi that maps the seed to w (None for other generators)."""
 
@@ -77,50 +78,60 @@ class Recipe:
         object.__setattr__(self, "offsets", {k: float(v) for k, v in sorted(self.offsets.items()) if v})
         object.__setattr__(self, "locks", frozenset(self.locks))
         used = set(self.offsets) | self.locks
-        object.__setattr__(self, "axes", {k: v for k, v in sorted(self.axes.items()) if k in used})
+        object.__setattr__(self, "fingerprints", {k: v for k, v in sorted(self.fingerprints.items()) if k in used})
 
     @classmethod
     def explicit(cls, generator: str, latent: np.ndarray) -> "Recipe":
         """A recipe for an edit-space latent that comes from no seed ((D,), or W+ (layers, D))."""
         return cls(generator, z=_latent_tuple(np.asarray(latent, dtype=np.float64).tolist()))
 
-    def base_latent(self, axes: AxisSet, generator: LatentSource | None = None) -> np.ndarray:
-        """The latent before any offset: the explicit one, or the seed's (from the generator)."""
-        if self.z is not None:
-            latent = np.asarray(self.z, dtype=np.float64)
-            if latent.shape[-1] != axes.latent_dim:
-                raise RecipeError(f"the recipe's latent has {latent.shape[-1]} values, the generator takes {axes.latent_dim}")
-            if latent.ndim == 2:
-                if axes.space != "w":
-                    raise RecipeError("the recipe holds a latent per layer (W+), which only StyleGAN models take")
-                if generator is not None and latent.shape[0] != generator.latent_layers:
-                    raise RecipeError(f"the recipe's W+ latent has {latent.shape[0]} layers, the generator has {generator.latent_layers}")
-            return on_sphere(latent) if axes.space == "z" else latent
-        if generator is not None:
-            return generator.seed_latent(self.seed, self.truncation)
-        if axes.space != "z":
-            raise RecipeError(f"a seed becomes a latent in {axes.space} through the generator: open {self.generator} to use this recipe")
-        if self.truncation is not None:
-            raise RecipeError(f"the recipe has a truncation ({self.truncation:g}), which applies to StyleGAN models only")
-        return seed_latent(self.seed, axes.latent_dim)
-
-    def latent(self, axes: AxisSet, generator: LatentSource | None = None) -> np.ndarray:
-        """The edit-space latent this recipe stands for. A generator whose seeds map through a
-        network (StyleGAN) must be given; for sphere-space generators it may be left out."""
+    def check(self, axes: AxisSet, generator: LatentSource | None = None) -> None:
+        """Refuse (RecipeError) a recipe made for another generator, one whose axes have changed
+        since (by their fingerprints), or one whose latent the generator cannot take. Nothing is
+        computed: what `latent` would refuse, without the forward pass of a mapping network."""
         if generator is not None and self.generator != generator.id:
             raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {generator.id!r}")
         if self.generator != axes.generator_id:
             raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {axes.generator_id!r}")
-        for name, fingerprint in self.axes.items():
+        for name, fingerprint in self.fingerprints.items():
             if not axes.knows(name, fingerprint):
                 where = axes.path or "the axis set in use"
                 raise RecipeError(f"axis {name!r} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
-        return axes.recorded(self.axes).apply(self.base_latent(axes, generator), self.offsets, self.locks)
+        if self.z is not None:
+            shape = np.shape(self.z)
+            if shape[-1] != axes.latent_dim:
+                raise RecipeError(f"the recipe's latent has {shape[-1]} values, the generator takes {axes.latent_dim}")
+            if len(shape) == 2:
+                if axes.space != "w":
+                    raise RecipeError("the recipe holds a latent per layer (W+), which only StyleGAN models take")
+                if generator is not None and shape[0] != generator.latent_layers:
+                    raise RecipeError(f"the recipe's W+ latent has {shape[0]} layers, the generator has {generator.latent_layers}")
+        elif generator is None:
+            if axes.space != "z":
+                raise RecipeError(f"a seed becomes a latent in {axes.space} through the generator: open {self.generator} to use this recipe")
+            if self.truncation is not None:
+                raise RecipeError(f"the recipe has a truncation ({self.truncation:g}), which applies to StyleGAN models only")
+
+    def latent(self, axes: AxisSet, generator: LatentSource | None = None) -> np.ndarray:
+        """The edit-space latent this recipe stands for, checked first (`check`). A generator
+        whose seeds map through a network (StyleGAN) must be given; for sphere-space generators
+        it may be left out."""
+        self.check(axes, generator)
+        return axes.recorded(self.fingerprints).apply(self._base_latent(axes, generator), self.offsets, self.locks)
+
+    def _base_latent(self, axes: AxisSet, generator: LatentSource | None) -> np.ndarray:
+        """The latent before any offset: the explicit one, or the seed's (from the generator)."""
+        if self.z is not None:
+            latent = np.asarray(self.z, dtype=np.float64)
+            return on_sphere(latent) if axes.space == "z" else latent
+        if generator is not None:
+            return generator.seed_latent(self.seed, self.truncation)
+        return seed_latent(self.seed, axes.latent_dim)
 
     def fits(self, axes: AxisSet) -> bool:
         """Whether every axis this recipe uses is in `axes`, unchanged."""
         return self.generator == axes.generator_id and all(
-            name in axes.names and axes.fingerprint(name) == fingerprint for name, fingerprint in self.axes.items()
+            name in axes.names and axes.fingerprint(name) == fingerprint for name, fingerprint in self.fingerprints.items()
         )
 
     def edited(self, offsets: dict[str, float], locks: frozenset[str], axes: AxisSet) -> "Recipe":
@@ -129,8 +140,8 @@ class Recipe:
         used = {name for name, value in offsets.items() if value} | set(locks)
         # An axis the face already uses keeps the direction it was recorded with (a retired one
         # too), so moving it further never makes the face jump.
-        fingerprints = {**{name: axes.fingerprint(name) for name in used}, **{k: v for k, v in self.axes.items() if axes.knows(k, v)}}
-        return replace(self, offsets=offsets, locks=frozenset(locks), axes=fingerprints)
+        fingerprints = {**{name: axes.fingerprint(name) for name in used}, **{k: v for k, v in self.fingerprints.items() if axes.knows(k, v)}}
+        return replace(self, offsets=offsets, locks=frozenset(locks), fingerprints=fingerprints)
 
     def with_offset(self, name: str, value: float, axes: AxisSet) -> "Recipe":
         return self.edited({**self.offsets, name: value}, self.locks, axes)
@@ -148,7 +159,7 @@ class Recipe:
             "z": _latent_list(self.z) if self.z is not None else None,
             "offsets": self.offsets,
             "locks": sorted(self.locks),
-            "axes": self.axes,
+            "axes": self.fingerprints,
             **({"truncation": self.truncation} if self.truncation is not None else {}),
         }
 
@@ -190,20 +201,20 @@ class Recipe:
                 z=z,
                 offsets={str(k): _number(v, f"offset {k!r}") for k, v in offsets.items()},
                 locks=frozenset(locks),
-                axes=_fingerprints(data.get("axes")),
+                fingerprints=_fingerprints(data.get("axes")),
                 truncation=truncation,
             )
         except RecipeError as error:
-            raise RecipeError(f"{source}: {error}") from None
+            raise RecipeError(f"{source}: {error}") from error
         except (ValueError, TypeError) as error:
-            raise RecipeError(f"{source} is not a valid recipe: {error}") from None
+            raise RecipeError(f"{source} is not a valid recipe: {error}") from error
 
     @classmethod
     def from_json(cls, text: str, source: str = "recipe") -> "Recipe":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise RecipeError(f"{source} is not valid JSON ({error})") from None
+            raise RecipeError(f"{source} is not valid JSON ({error})") from error
         return cls.from_dict(data, source)
 
     @classmethod
@@ -241,8 +252,8 @@ def _latent_tuple(value: Any) -> Latent:
     """A latent as immutable tuples, checked: finite, not all zero, rows of one length."""
     try:
         array = np.asarray(value, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise RecipeError("the recipe's latent z is not a list of numbers, nor of equally long rows of numbers") from None
+    except (ValueError, TypeError) as error:
+        raise RecipeError("the recipe's latent z is not a list of numbers, nor of equally long rows of numbers") from error
     if array.ndim not in (1, 2) or array.size == 0 or array.size > MAX_LATENT_VALUES:
         raise RecipeError(f"the recipe's latent z has shape {array.shape}: it must be (size,) or (layers, size)")
     if not np.all(np.isfinite(array)) or not np.any(array):

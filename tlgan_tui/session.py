@@ -34,6 +34,9 @@ verified over; faces further out stop looking like faces. A recipe may hold more
 @dataclass
 class Session:
     recipe: Recipe
+    axes: AxisSet | None = field(default=None, compare=False, repr=False)
+    """The axis set the session edits along, which its recipes' offsets refer to. A session read
+    from a file has none until it is opened on an engine's axes (`attach`, `open_session`)."""
     history: History = field(default_factory=History)
     previous: list[Recipe] = field(default_factory=list)
     """Faces left with `n` (or `forward`), newest last; `back` returns through them."""
@@ -45,6 +48,17 @@ class Session:
     """The selected axis, by name."""
     axes_path: str | None = None
     """The axis file the recipes' offsets refer to (None: the generator's shipped or computed axes)."""
+
+    def __post_init__(self) -> None:
+        if self.axes is not None:
+            self._keep_selection_valid()
+
+    @property
+    def edit_axes(self) -> AxisSet:
+        """The axes the session edits along (an error in the program if it has none yet)."""
+        if self.axes is None:
+            raise SessionError("the session is not open on an axis set yet (Session.attach)")
+        return self.axes
 
     # -- edits: each either changes the session or raises (LockError) and changes nothing ----
 
@@ -65,23 +79,23 @@ class Session:
             return value
         return current if abs(current) >= EDIT_RANGE else math.copysign(EDIT_RANGE, value)
 
-    def moved(self, axis: str, steps: float, axes: AxisSet) -> Recipe:
+    def moved(self, axis: str, steps: float) -> Recipe:
         """The face `steps` steps along `axis` from the current one, without going there."""
-        return self.recipe.with_offset(axis, self.target(axis, steps), axes)
+        return self.recipe.with_offset(axis, self.target(axis, steps), self.edit_axes)
 
-    def move(self, axis: str, steps: float, axes: AxisSet) -> bool:
-        return self.change(self.moved(axis, steps, axes))
+    def move(self, axis: str, steps: float) -> bool:
+        return self.change(self.moved(axis, steps))
 
-    def reset(self, axis: str, axes: AxisSet) -> bool:
-        return self.change(self.recipe.with_offset(axis, 0.0, axes))
+    def reset(self, axis: str) -> bool:
+        return self.change(self.recipe.with_offset(axis, 0.0, self.edit_axes))
 
     def reset_all(self) -> bool:
         return self.change(replace(self.recipe, offsets={}))
 
-    def toggle_lock(self, axis: str, axes: AxisSet) -> bool:
+    def toggle_lock(self, axis: str) -> bool:
         """Lock or unlock `axis`; True if it is locked now."""
         locks = self.recipe.locks ^ {axis}
-        self.change(self.recipe.with_locks(frozenset(locks), axes))
+        self.change(self.recipe.with_locks(frozenset(locks), self.edit_axes))
         return axis in locks
 
     def new_face(self, recipe: Recipe) -> bool:
@@ -154,10 +168,22 @@ class Session:
 
     # -- axes ---------------------------------------------------------------------------------
 
-    def rebase(self, old: AxisSet, new: AxisSet, new_path: str | None, generator: LatentSource | None = None) -> None:
-        """Carry the session over to another axis set. Recipes that use axes the new set lacks or
-        has changed are turned into explicit latents (the same pixels), since their offsets mean
+    def attach(self, axes: AxisSet) -> None:
+        """Open the session on an engine's `axes`: it edits along them, or along the axis file
+        it names when its recipes were made with that one (a file loaded from the editor's
+        command palette)."""
+        if self.axes_path is not None and not self.recipe.fits(axes):
+            other = AxisSet.load(self.axes_path)
+            other.check_generator(axes.generator_id, axes.latent_dim, axes.space)
+            axes = other
+        self.axes = axes
+        self._keep_selection_valid()
+
+    def switch_axes(self, new: AxisSet, new_path: str | None, generator: LatentSource | None = None) -> None:
+        """Go on editing along another axis set. Recipes that use axes the new set lacks or has
+        changed are turned into explicit latents (the same pixels), since their offsets mean
         nothing there; the undo history is cleared for the same reason."""
+        old = self.edit_axes
 
         def carried(recipe: Recipe) -> Recipe:
             if recipe.fits(new):
@@ -169,8 +195,15 @@ class Session:
         self.following = [carried(r) for r in self.following]
         self.marks = [carried(r) for r in self.marks]
         self.history = History(limit=self.history.limit)
-        self.selected = self.selected if self.selected in new.names else None
+        self.axes = new
         self.axes_path = new_path
+        self._keep_selection_valid()
+
+    def _keep_selection_valid(self) -> None:
+        """The selected axis is one of the session's axes: the first when it names none of them."""
+        names = self.edit_axes.names
+        if self.selected not in names:
+            self.selected = names[0] if names else None
 
     def copy(self) -> "Session":
         """A copy that later edits do not touch (recipes are immutable, so lists are copied)."""
@@ -212,7 +245,7 @@ class Session:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise SessionError(f"{source} is not valid JSON ({error})") from None
+            raise SessionError(f"{source} is not valid JSON ({error})") from error
         if not is_session_data(data):
             raise SessionError(f"{source} is not a tlgan session (format {data.get('format') if isinstance(data, dict) else None!r})")
         try:
@@ -237,7 +270,7 @@ class Session:
                 axes_path=data.get("axes_path") if isinstance(data.get("axes_path"), str) else None,
             )
         except RecipeError as error:
-            raise SessionError(str(error)) from None
+            raise SessionError(str(error)) from error
 
     @classmethod
     def load(cls, path: str | Path) -> "Session":
@@ -249,8 +282,8 @@ class Session:
 
     # -- the engine it runs on ----------------------------------------------------------------
 
-    def check_engine(self, generator: LatentSource, axes: AxisSet, source: str = "the session") -> None:
-        """Refuse a session made for another generator, or with other axes than `axes`."""
+    def check_engine(self, generator: LatentSource, source: str = "the session") -> None:
+        """Refuse a session made for another generator, or whose face does not fit its axes."""
         generator_id = generator.id
         if self.recipe.generator != generator_id:
             raise SessionError(
@@ -258,35 +291,25 @@ class Session:
                 "start tlgan with that generator, or use another --session"
             )
         try:
-            self.recipe.latent(axes, generator)
+            self.recipe.check(self.edit_axes, generator)
         except TlganError as error:
-            raise SessionError(f"{source}: {error}") from None
+            raise SessionError(f"{source}: {error}") from error
 
 
 def is_session_data(data: Any) -> bool:
     return isinstance(data, dict) and data.get("format") == FORMAT
 
 
-def session_axes(session: Session, axes: AxisSet) -> AxisSet:
-    """The axis set a session's recipes refer to: `axes`, or the file the session names when
-    its recipes were made with that one (a file loaded from the editor's command palette)."""
-    if session.axes_path is None or session.recipe.fits(axes):
-        return axes
-    other = AxisSet.load(session.axes_path)
-    other.check_generator(axes.generator_id, axes.latent_dim, axes.space)
-    return other
-
-
-def open_session(path: str | Path, engine: Engine) -> tuple[Session, AxisSet]:
-    """The session saved at `path` and the axis set to go on with it (the engine's, or the axis
-    file the session was made with); a session for another generator is refused."""
+def open_session(path: str | Path, engine: Engine) -> Session:
+    """The session saved at `path`, open on the engine's axes (or on the axis file it was made
+    with); a session for another generator is refused."""
     session = Session.load(path)
     try:
-        axes = session_axes(session, engine.axes)
+        session.attach(engine.axes)
     except TlganError as error:
-        raise SessionError(f"{path}: {error}") from None
-    session.check_engine(engine.generator, axes, str(path))
-    return session, axes
+        raise SessionError(f"{path}: {error}") from error
+    session.check_engine(engine.generator, str(path))
+    return session
 
 
 class SessionWriter:
@@ -314,7 +337,7 @@ class SessionWriter:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise SessionError(f"cannot create the session folder {self.path.parent}: {error.strerror or error}") from None
+            raise SessionError(f"cannot create the session folder {self.path.parent}: {error.strerror or error}") from error
         return atomic_write_text(self.path, session.to_json())
 
     def _done(self, session: Session, path: Path | None, error: Exception | None) -> None:
@@ -325,7 +348,7 @@ class SessionWriter:
             self._on_error(error)
 
 
-def offer_or_set_aside(path: Path, engine: Engine) -> tuple[tuple[Session, AxisSet] | None, str | None]:
+def offer_or_set_aside(path: Path, engine: Engine) -> tuple[Session | None, str | None]:
     """The session saved at `path`, to offer for resuming, or None when there is none. A file
     that cannot be used is moved aside (never deleted) and the second value says where."""
     if not path.is_file():

@@ -55,8 +55,8 @@ def parse_sweep(text: str, frames: int) -> Sweep:
         if not (sep and colon and name.strip()):
             raise ValueError
         return Sweep(name.strip(), float(low), float(high), frames)
-    except ValueError:
-        raise SpecError(f"--sweep expects AXIS=LO:HI (e.g. age=-3:3), got {quoted(text)}") from None
+    except ValueError as error:
+        raise SpecError(f"--sweep expects AXIS=LO:HI (e.g. age=-3:3), got {quoted(text)}") from error
 
 
 def sweep_recipes(engine: Engine, recipe: Recipe, sweep: Sweep) -> list[Recipe]:

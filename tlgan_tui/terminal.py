@@ -1,5 +1,6 @@
 """An image as terminal cells: each cell is '▀' with the upper pixel as foreground and the
-lower pixel as background, so a cell shows two pixels. Used by `tlgan show` and the editor.
+lower pixel as background, so a cell shows two pixels. Used by the editor (`tlgan show`, which
+draws a face once, uses rich-pixels).
 
 Speed matters here: the editor's live preview turns a new face into ~4,000 cells per frame,
 nearly all of them colour pairs never seen before. Runs of equal cells are merged into one

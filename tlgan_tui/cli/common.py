@@ -94,7 +94,7 @@ def face_recipe(engine, args: argparse.Namespace):
     recipe = Recipe.load(args.recipe) if args.recipe else engine.new_recipe(args.seed)
     if args.recipe and args.truncation is not None and recipe.seed is not None:
         recipe = dataclasses.replace(recipe, truncation=args.truncation)  # asked for: this face at another psi
-    engine.latent(recipe)  # refuses a recipe for another generator or axis set
+    recipe.check(engine.axes, engine.generator)
     sets = parse_sets(args.set)
     if not sets and not args.lock:
         return recipe

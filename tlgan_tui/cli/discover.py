@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_writable_folder(out)
     engine = open_engine(args)
-    labelers = registry.load_labelers(specs)
+    labelers = registry.load_labelers(specs, str(engine.generator.device))
     work = Path(args.work) if args.work else default_work_dir(engine.generator, labelers, settings)
     stages = {"label": "labelling faces", "fit": "fitting axes", "units": "measuring units"}
     start = time.perf_counter()

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if not path.is_file():
             raise SessionError(f"no session to resume at {path} (start tlgan without --resume to begin one)")
-        session, engine.axes = open_session(path, engine)
+        session = open_session(path, engine)
     else:
         offer, note = offer_or_set_aside(path, engine)
         notes += [note] if note else []

@@ -24,23 +24,24 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tlgan_tui.export import ensure_output_folder, export_batch, export_jobs, read_recipe_list
-    from tlgan_tui.session import session_axes
 
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     listed = read_recipe_list(args.source)
     engine = open_engine(args)
+    axes = engine.axes
     if listed.session is not None:
         if not listed.session.marks:
             raise UsageError(f"{args.source} has no marked faces (m marks a face in the editor)")
-        engine.axes = session_axes(listed.session, engine.axes)
+        listed.session.attach(engine.axes)
+        axes = listed.session.axes
     folder = ensure_output_folder(args.out)
     jobs = export_jobs(listed.recipes, folder)
     err = Console(stderr=True)
     columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("export", total=len(jobs))
-        report = export_batch(engine, jobs, args.batch_size, progress=lambda done, total: progress.update(task, completed=done, total=total))
+        report = export_batch(engine, jobs, args.batch_size, progress=lambda done, total: progress.update(task, completed=done, total=total), axes=axes)
     failed = listed.failed + report.failed
     size = engine.generator.resolution
     print(f"wrote {len(report.written)} PNGs ({size}x{size}) to {folder}; {len(report.skipped)} already there; {len(failed)} failed")

@@ -27,7 +27,7 @@ def load_generator(
         except CheckpointError as error:
             if weights is None:
                 raise
-            raise CheckpointError(f"{error} (for a pg-GAN checkpoint add --generator pggan)") from None
+            raise CheckpointError(f"{error} (for a pg-GAN checkpoint add --generator pggan)") from error
     if kind == "pggan":
         from tlgan_tui.generators.pggan import PGGANGenerator
         from tlgan_tui.generators.pggan_formats import LAYOUTS_READ

@@ -44,20 +44,20 @@ def read_checkpoint(path: str | Path) -> Any:
         try:
             return load_file(str(path), device="cpu")
         except (SafetensorError, OSError, ValueError) as error:
-            raise CheckpointError(f"{path} is not a readable safetensors file ({error})") from None
+            raise CheckpointError(f"{path} is not a readable safetensors file ({error})") from error
     try:
         with warnings.catch_warnings(), _config_admitted():
             warnings.simplefilter("ignore")  # torch's note on pickle protocols means nothing to a user
             return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         if "truncated" in str(error):
-            raise CheckpointError(f"{path} is truncated ({_first_line(error)})") from None
+            raise CheckpointError(f"{path} is truncated ({_first_line(error)})") from error
         raise CheckpointError(
             f"refusing {path}: it is a pickle that asks to run code or build objects beyond plain tensors "
             f"({_refusal_reason(error)}); only weights-only checkpoints and safetensors are read"
-        ) from None
+        ) from error
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise CheckpointError(f"{path} is truncated or not a torch checkpoint ({_first_line(error)})") from None
+        raise CheckpointError(f"{path} is truncated or not a torch checkpoint ({_first_line(error)})") from error
 
 
 def _config_admitted() -> contextlib.AbstractContextManager:

@@ -274,8 +274,8 @@ def _from_tlgan(state: dict[str, torch.Tensor], metadata: dict[str, str], path: 
         raise CheckpointError(f"{path}: generator_id {generator_id!r} in its metadata is not a valid id (lower-case letters, digits, '.', '-')")
     try:
         lod = float(metadata.get("lod", "0"))
-    except ValueError:
-        raise CheckpointError(f"{path}: lod {metadata.get('lod')!r} in its metadata is not a number") from None
+    except ValueError as error:
+        raise CheckpointError(f"{path}: lod {metadata.get('lod')!r} in its metadata is not a number") from error
     _check_lod(lod, levels, path)
     source = f"tlgan safetensors, converted from {metadata.get('source', 'an unknown layout')}"
     title = metadata.get("title") or f"pg-GAN {4 * 2 ** (levels - 1)}x{4 * 2 ** (levels - 1)}"

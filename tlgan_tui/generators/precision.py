@@ -28,7 +28,7 @@ def resolve_precision(name: str, device: torch.device) -> torch.dtype:
         F.conv2d(probe, torch.ones(2, 2, 3, 3, device=device, dtype=dtype), padding=1)
     except RuntimeError as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DeviceError(f"--precision {name} does not run on {device} with torch {torch.__version__} ({reason}); use fp32") from None
+        raise DeviceError(f"--precision {name} does not run on {device} with torch {torch.__version__} ({reason}); use fp32") from error
     return dtype
 
 

@@ -42,15 +42,16 @@ def load_labeler(spec: str) -> Labeler:
     except TlganError:
         raise
     except TypeError as error:
-        raise LabelerError(f"labeler {name!r} could not be built from {spec!r}: {error}") from None
+        raise LabelerError(f"labeler {name!r} could not be built from {spec!r}: {error}") from error
     if not isinstance(labeler, Labeler):
         raise LabelerError(f"labeler {name!r} ({known[name]}) did not give a Labeler but a {type(labeler).__name__}")
     return labeler
 
 
-def load_labelers(specs: list[str]) -> list[Labeler]:
-    """Several labelers; refused if two of them name the same attribute."""
-    labelers = [load_labeler(spec) for spec in specs]
+def load_labelers(specs: list[str], device: str = "cpu") -> list[Labeler]:
+    """Several labelers, predicting on `device` where they can (Labeler.to); refused if two of
+    them name the same attribute."""
+    labelers = [load_labeler(spec).to(device) for spec in specs]
     seen: dict[str, str] = {}
     for labeler in labelers:
         for attribute in labeler.attributes:
@@ -69,7 +70,7 @@ def _resolve(name: str, target: str) -> Callable[..., object]:
     except TlganError:
         raise
     except Exception as error:  # a broken plug-in must not look like a bug of ours
-        raise LabelerError(f"labeler {name!r} ({target}) could not be imported: {type(error).__name__}: {error}") from None
+        raise LabelerError(f"labeler {name!r} ({target}) could not be imported: {type(error).__name__}: {error}") from error
     return obj
 
 

@@ -55,6 +55,12 @@ class Labeler(ABC):
         """What a reader needs to know which model made the labels (files, versions)."""
         return {}
 
+    def to(self, device: str) -> "Labeler":
+        """Predict on `device` ("cpu", "cuda", "cuda:1": the command's --device) where the
+        labeler can. By default it stays where it is: the built-in predictors' runtimes
+        (onnxruntime, LiteRT) are CPU builds."""
+        return self
+
     def __call__(self, images: np.ndarray) -> dict[str, np.ndarray]:
         images = check_images(images)
         scores = self.predict(images)

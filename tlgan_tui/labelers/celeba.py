@@ -33,12 +33,17 @@ class CelebALabeler(Labeler):
         if not path:
             raise LabelerError("the celeba labeler needs a trained extractor: --labelers celeba:FILE.safetensors (see `tlgan train-extractor`)")
         self._path = path
-        self._device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self._device = torch.device("cpu")
         self._model, names, self._metadata = load_extractor(path, self._device)
         self._crop = int(self._metadata.get("crop", "128"))
         self.attributes = tuple(
             Attribute(axis_name(name), f"P({axis_name(name)})", "probability", f"positive = more {name} (CelebA extractor)") for name in names
         )
+
+    def to(self, device: str) -> "CelebALabeler":
+        self._device = torch.device(device)
+        self._model = self._model.to(self._device)
+        return self
 
     @torch.inference_mode()
     def predict(self, images: np.ndarray) -> dict[str, np.ndarray]:

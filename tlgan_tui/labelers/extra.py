@@ -26,9 +26,9 @@ def require(module: str, needed_by: str) -> ModuleType:
     """Import a package of the extra; if it is missing, say which command installs it."""
     try:
         return importlib.import_module(module)
-    except ImportError:
+    except ImportError as error:
         top = module.partition(".")[0]
         raise MissingExtraError(
             f"the {needed_by} labeler needs the package {DISTRIBUTIONS.get(top, top)!r}, which is not installed; "
             f"install the [discover] extra: {install_command()}"
-        ) from None
+        ) from error

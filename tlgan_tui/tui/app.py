@@ -9,7 +9,6 @@ from textual import events
 from textual.app import App
 from textual.message import Message
 
-from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
 from tlgan_tui.recipe import Recipe
@@ -38,7 +37,7 @@ class EditorApp(App[None]):
         *,
         session_path: str | Path,
         session: Session | None = None,
-        offer: tuple[Session, AxisSet] | None = None,
+        offer: Session | None = None,
         out: str | Path = "exports",
         graphics: Graphics = Graphics("halfblock"),
         seed: int | None = None,
@@ -46,10 +45,11 @@ class EditorApp(App[None]):
         keymap: dict[str, str] | None = None,
         notes: tuple[str, ...] = (),
     ) -> None:
-        """`session` is resumed at once (on the engine's axes); `offer` is a saved session and
-        its axes, which the user is asked about; with neither, a new session starts on `face` (a
-        projected photo), or the face of `seed` (random without either). A face or seed given
-        with a session to resume is added to it as a new face."""
+        """`session` is resumed at once; `offer` is a saved session, which the user is asked
+        about (both open on their axes: session.open_session); with neither, a new session
+        starts on `face` (a projected photo), or the face of `seed` (random without either), on
+        the engine's axes. A face or seed given with a session to resume is added to it as a
+        new face."""
         # The app draws in truecolour only, so Textual's ANSI-to-truecolour filter has nothing
         # to convert; it would still visit every cell of every preview frame (a third of the
         # time a frame takes to draw), so it is switched off.
@@ -83,15 +83,15 @@ class EditorApp(App[None]):
             self.notify(self.graphics.note, severity="warning", timeout=8, markup=False)
         if self.offer is not None:
             start = f"Either way the editor starts on {self.start_name}." if self.start is not None else ""
-            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe(), start), self._begin)
+            self.push_screen(RestoreScreen(self.session_path, self.offer.describe(), start), self._begin)
         else:
             self._begin(False)
 
     def _begin(self, resume: bool | None) -> None:
         if resume and self.offer is not None:
-            session, self.engine.axes = self.offer
+            session = self.offer
         else:
-            session = self.session or Session(self.start or self.engine.new_recipe())
+            session = self.session or Session(self.start or self.engine.new_recipe(), self.engine.axes)
         if self.start is not None:
             # --seed N (or --photo) starts on that face, in a resumed session too (as a new face
             # there, so p returns to the face the session was left on).

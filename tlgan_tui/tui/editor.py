@@ -103,7 +103,7 @@ class EditorScreen(Screen):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
             with Vertical(id="axes-panel"):
-                yield AxisBars(self.engine.axes, id="axes")
+                yield AxisBars(self.session.axes, id="axes")
             with Vertical(id="preview-panel"):
                 link = getattr(self.app, "terminal_link", None)
                 if self.graphics.mode == "halfblock":
@@ -128,8 +128,6 @@ class EditorScreen(Screen):
         return self.query_one("#axes", AxisBars)
 
     def on_mount(self) -> None:
-        if self.session.selected not in self.engine.axes.names:
-            self.session.selected = self.engine.axes.names[0] if len(self.engine.axes) else None
         self._show_state()
 
     def on_unmount(self) -> None:
@@ -168,7 +166,7 @@ class EditorScreen(Screen):
 
     @property
     def selected_index(self) -> int:
-        names = self.engine.axes.names
+        names = self.session.axes.names
         return names.index(self.session.selected) if self.session.selected in names else 0
 
     def changed(self) -> None:
@@ -185,7 +183,7 @@ class EditorScreen(Screen):
         if self._widgets_gone:
             return
         self.request_preview()  # first: the render thread starts while the rest is drawn
-        self.bars.show(self.session.recipe, self.selected_index, self.engine.axes)
+        self.bars.show(self.session.recipe, self.selected_index, self.session.axes)
         recipe = self.session.recipe
         title = f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent"
         self._set_title("#axes-panel", f"axes · step {self.session.step:g}")
@@ -218,7 +216,7 @@ class EditorScreen(Screen):
     # -- preview --------------------------------------------------------------------------
 
     def request_preview(self) -> None:
-        self.preview.ask(self.session.recipe, self.engine.axes)
+        self.preview.ask(self.session.recipe, self.session.axes)
 
     def on_face_preview_shown(self, message: FacePreview.Shown) -> None:
         self._show_status()  # the render time of the frame now on screen
@@ -233,7 +231,7 @@ class EditorScreen(Screen):
         faces = []
         for steps in PREFETCH_STEPS if name is not None else ():
             try:
-                faces.append(self.session.moved(name, steps, self.engine.axes))
+                faces.append(self.session.moved(name, steps))
             except TlganError:
                 continue  # a move the locks forbid: the key will say so
         return faces
@@ -260,7 +258,7 @@ class EditorScreen(Screen):
             self.notify(str(error), title="Not done", severity="warning")
 
     def action_select(self, delta: int) -> None:
-        names = self.engine.axes.names
+        names = self.session.axes.names
         if names and not self._widgets_gone:
             self.session.selected = names[(self.selected_index + delta) % len(names)]
             self.writer.save(self.session)
@@ -274,11 +272,11 @@ class EditorScreen(Screen):
         target = self.session.target(name, steps)
         if target != round(self.session.recipe.offsets.get(name, 0.0) + steps * self.session.step, 6):
             self.notify(f"{name} stops at {math.copysign(EDIT_RANGE, steps):+g}, the end of its bar: faces further out stop looking like faces", timeout=3)
-        self._edit(lambda: self.session.move(name, steps, self.engine.axes))
+        self._edit(lambda: self.session.move(name, steps))
 
     def action_reset_axis(self) -> None:
         if self.session.selected:
-            self._edit(lambda: self.session.reset(self.session.selected, self.engine.axes))
+            self._edit(lambda: self.session.reset(self.session.selected))
 
     def action_reset_all(self) -> None:
         self._edit(self.session.reset_all)
@@ -289,7 +287,7 @@ class EditorScreen(Screen):
             return
 
         def toggle() -> bool:
-            locked = self.session.toggle_lock(name, self.engine.axes)
+            locked = self.session.toggle_lock(name)
             self.notify(f"{name} {'locked: other axes move off its direction' if locked else 'unlocked'}", timeout=2)
             return True
 
@@ -334,11 +332,12 @@ class EditorScreen(Screen):
     # -- files ----------------------------------------------------------------------------
 
     def action_save(self) -> None:
-        self.run_worker(partial(self._save, self.session.recipe), name="save", thread=True, exit_on_error=False)
+        save = partial(self._save, self.session.recipe, self.session.axes)
+        self.run_worker(save, name="save", thread=True, exit_on_error=False)
 
-    def _save(self, recipe: Recipe) -> tuple[Path, Path]:
+    def _save(self, recipe: Recipe, axes: AxisSet) -> tuple[Path, Path]:
         folder = ensure_output_folder(self.out)
-        return save_face(self.engine, recipe, folder / face_filename(recipe))
+        return save_face(self.engine, recipe, folder / face_filename(recipe), axes)
 
     def action_export(self) -> None:
         if self._export_cancel is not None:
@@ -353,12 +352,13 @@ class EditorScreen(Screen):
         self.query_one("#export-progress", ProgressBar).update(total=len(jobs), progress=0)
         self.query_one("#export-label", Label).update(f"Exporting {len(jobs)} to {self.out} (e cancels)")
         self.add_class("exporting")
-        self.run_worker(partial(self._export, jobs, self._export_cancel), name="export", thread=True, exit_on_error=False)
+        export = partial(self._export, jobs, self.session.axes, self._export_cancel)
+        self.run_worker(export, name="export", thread=True, exit_on_error=False)
 
-    def _export(self, jobs: list[tuple[Recipe, Path]], cancel: threading.Event) -> ExportReport:
+    def _export(self, jobs: list[tuple[Recipe, Path]], axes: AxisSet, cancel: threading.Event) -> ExportReport:
         ensure_output_folder(self.out)
         progress = lambda done, total: self.post_message(ExportProgress(done, total))  # noqa: E731
-        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel)
+        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel, axes=axes)
 
     def on_export_progress(self, message: ExportProgress) -> None:
         self.query_one("#export-progress", ProgressBar).update(total=max(1, message.total), progress=message.done)
@@ -407,7 +407,7 @@ class EditorScreen(Screen):
     def action_gallery(self) -> None:
         from tlgan_tui.tui.gallery import GalleryScreen
 
-        self.app.push_screen(GalleryScreen(self.engine, self.session.recipe, self.session.selected), self._picked)
+        self.app.push_screen(GalleryScreen(self.engine, self.session.axes, self.session.recipe, self.session.selected), self._picked)
 
     def _picked(self, picked: tuple[str, Recipe] | None) -> None:
         if picked is None:
@@ -418,7 +418,7 @@ class EditorScreen(Screen):
     def load_recipe(self, path: str | Path) -> None:
         try:
             recipe = Recipe.load(path)
-            self.engine.latent(recipe)  # refuses a recipe for another generator or axes
+            recipe.check(self.session.axes, self.engine.generator)
         except TlganError as error:
             self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
             return
@@ -429,13 +429,10 @@ class EditorScreen(Screen):
         try:
             axes = AxisSet.load(path)
             axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim, self.engine.generator.edit_space)
-            self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()), self.engine.generator)
+            self.session.switch_axes(axes, str(Path(path).resolve()), self.engine.generator)
         except TlganError as error:
             self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8)
             return
-        self.engine.axes = axes
-        if self.session.selected not in axes.names:
-            self.session.selected = axes.names[0] if len(axes) else None
         self.changed()
         self._fit_axes_panel()
         self.notify(f"Loaded {count(len(axes), 'axis')} from {path}; edits so far are kept as explicit latents", timeout=5)

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
+from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
 from tlgan_tui.recipe import Recipe
@@ -43,9 +44,11 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
     GalleryScreen #gallery-title { height: 1; padding: 0 1; background: $panel; }
     """
 
-    def __init__(self, engine: Engine, recipe: Recipe, axis: str | None) -> None:
+    def __init__(self, engine: Engine, axes: AxisSet, recipe: Recipe, axis: str | None) -> None:
+        """`axes`: the axis set the session edits along; `axis`: the selected one, to sweep."""
         super().__init__()
         self.engine = engine
+        self.axes = axes
         self.recipe = recipe
         self.axis = axis
         self.mode = "sweep" if axis else "random"
@@ -70,7 +73,7 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
         if self.mode == "sweep" and self.axis:
             for value in SWEEP:
                 try:
-                    self.choices.append(self.recipe.with_offset(self.axis, value, self.engine.axes))
+                    self.choices.append(self.recipe.with_offset(self.axis, value, self.axes))
                     self.problems.append("")
                 except TlganError as error:
                     self.choices.append(None)
@@ -81,13 +84,13 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
             self.problems = [""] * RANDOM_FACES
             title = "random faces · enter picks · n: new ones" + (" · tab: sweep" if self.axis else "")
         self.query_one("#gallery-title", Static).update(title)
-        axis = self.engine.axes.axis(self.axis) if self.axis else None
+        axis = self.axes.axis(self.axis) if self.axis else None
         for i, tile in enumerate(self.query(".tile")):
             tile.display = i < len(self.choices)
             if i < len(self.choices):
                 recipe = self.choices[i]
                 if self.mode == "sweep" and axis is not None:
-                    effect = self.engine.axes.effect(axis.name, self.recipe.locks)
+                    effect = self.axes.effect(axis.name, self.recipe.locks)
                     text = axis.format_value(SWEEP[i], effect) if recipe else "refused: locked"
                 else:
                     text = f"seed {recipe.seed}"
@@ -110,7 +113,7 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
 
     def _render_choices(self, choices: list[Recipe | None], side: int, size: tuple[int, int], style: Style, truecolor: bool) -> list[Frame | None]:
         recipes = [recipe for recipe in choices if recipe is not None]
-        images = iter(self.engine.render_previews(recipes, side) if recipes else [])
+        images = iter(self.engine.render_previews(recipes, side, self.axes) if recipes else [])
         frames = []
         for recipe in choices:
             if recipe is None:

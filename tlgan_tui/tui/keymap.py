@@ -34,7 +34,7 @@ def load_keymap(path: Path, known_ids: list[str], required: bool) -> dict[str, s
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise KeymapError(f"cannot read keymap {path}: {error}") from None
+        raise KeymapError(f"cannot read keymap {path}: {error}") from error
     if not isinstance(data, dict) or not all(isinstance(v, str) and v.strip() for v in data.values()):
         raise KeymapError(f'{path}: a keymap is a JSON object of binding id -> keys, e.g. {{"face.save": "ctrl+s"}}')
     for binding_id in data:

@@ -323,7 +323,7 @@ def _from_tlgan(path: Path) -> StyleGANCheckpoint:
         with safe_open(str(path), framework="pt") as file:
             metadata = file.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(f"{path} is not a readable safetensors file ({error})") from None
+        raise CheckpointError(f"{path} is not a readable safetensors file ({error})") from error
     if metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a safetensors file of format {quoted(metadata.get('format'), 60)}, not {FORMAT!r} (made by `tlgan convert` from a StyleGAN snapshot)")
     kind = metadata.get("kind")
@@ -338,7 +338,7 @@ def _from_tlgan(path: Path) -> StyleGANCheckpoint:
         else:
             raise ValueError(f"kind {kind!r}")
     except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{path}: its {FORMAT} metadata is malformed ({type(error).__name__}: {shown(error)})") from None
+        raise CheckpointError(f"{path}: its {FORMAT} metadata is malformed ({type(error).__name__}: {shown(error)})") from error
     state = read_checkpoint(path)
     expected = build_network(kind, config).state_dict()
     problems = [key for key in expected if key not in state or tuple(state[key].shape) != tuple(expected[key].shape)]

@@ -96,9 +96,9 @@ def read_rosinality_file(path: Path) -> dict[str, torch.Tensor]:
     except pickle.UnpicklingError as error:
         reason = re.findall(r"GLOBAL ([\w.]+)", str(error))
         what = f"it names {shown(reason[0], 80)}" if reason else shown(str(error).splitlines()[0] if str(error) else "malformed")
-        raise CheckpointError(f"refusing {path}: a torch checkpoint that asks for more than tensors and plain data ({what})") from None
+        raise CheckpointError(f"refusing {path}: a torch checkpoint that asks for more than tensors and plain data ({what})") from error
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise CheckpointError(f"{path} is truncated or not a torch checkpoint ({shown(str(error).splitlines()[0] if str(error) else type(error).__name__)})") from None
+        raise CheckpointError(f"{path} is truncated or not a torch checkpoint ({shown(str(error).splitlines()[0] if str(error) else type(error).__name__)})") from error
     if not isinstance(contents, dict) or not isinstance(contents.get("g_ema"), dict):
         keys = shown(", ".join(sorted(map(str, contents))[:6])) if isinstance(contents, dict) else type(contents).__name__
         raise CheckpointError(f"{path} is a torch checkpoint without g_ema ({keys}): not a StyleGAN layout tlgan reads")

@@ -140,12 +140,12 @@ def read_snapshot(path: str | Path) -> dict[str, Any]:
     except pickle.UnpicklingError as error:
         reason = str(error).splitlines()[0] if str(error) else "malformed"
         if "truncated" in reason or "ran out of input" in reason.lower():
-            raise CheckpointError(f"{path} is truncated ({reason})") from None
-        raise CheckpointError(f"refusing {path}: {reason}; a StyleGAN snapshot holds only networks' stored state, tensors and plain data") from None
-    except EOFError:
-        raise CheckpointError(f"{path} is truncated (the pickle ends early)") from None
+            raise CheckpointError(f"{path} is truncated ({reason})") from error
+        raise CheckpointError(f"refusing {path}: {reason}; a StyleGAN snapshot holds only networks' stored state, tensors and plain data") from error
+    except EOFError as error:
+        raise CheckpointError(f"{path} is truncated (the pickle ends early)") from error
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError, OverflowError, MemoryError) as error:
-        raise CheckpointError(f"{path} is not a readable StyleGAN snapshot ({type(error).__name__}: {shown(error)})") from None
+        raise CheckpointError(f"{path} is not a readable StyleGAN snapshot ({type(error).__name__}: {shown(error)})") from error
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} is a pickle of {type(data).__name__}, not a StyleGAN snapshot (a dict with G_ema)")
     return data
