@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tlgan_tui.cli.common import add_model_options, UsageError, add_face_options, describe, face_recipe, open_engine
+from tlgan_tui.cli.common import add_model_options, UsageError, add_face_options, add_size_option, describe, face_recipe, open_engine
 
 HELP = "write a face as a full-resolution PNG plus its recipe"
 
@@ -14,6 +14,7 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_model_options(parser)
     add_face_options(parser)
     parser.add_argument("-o", "--output", required=True, metavar="OUT.png", help="the PNG to write; OUT.json gets the recipe")
+    add_size_option(parser)
     return parser
 
 
@@ -24,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {args.output}: the output must be a .png file")
     engine = open_engine(args)
     recipe = face_recipe(engine, args)
-    png, sidecar = save_face(engine, recipe, args.output)
-    size = engine.generator.resolution
-    print(f"wrote {png} ({size}x{size}, {describe(engine, recipe)}) and {sidecar}")
+    png, sidecar = save_face(engine, recipe, args.output, args.size)
+    resolution = engine.generator.resolution
+    size = f"{args.size}x{args.size} resampled from {resolution}x{resolution}" if args.size and args.size != resolution else f"{resolution}x{resolution}"
+    print(f"wrote {png} ({size}, {describe(engine, recipe)}) and {sidecar}")
     return 0

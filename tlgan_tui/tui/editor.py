@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
-from tlgan_tui.export import ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
+from tlgan_tui.export import ExportJob, ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session, SessionWriter
@@ -414,7 +414,7 @@ class EditorScreen(Screen):
         self.add_class("exporting")
         self.run_worker(partial(self._export, jobs, self._export_cancel), name="export", thread=True, exit_on_error=False)
 
-    def _export(self, jobs: list[tuple[Recipe, Path]], cancel: threading.Event) -> ExportReport:
+    def _export(self, jobs: list[ExportJob], cancel: threading.Event) -> ExportReport:
         ensure_output_folder(self.out)
         progress = lambda done, total: self.post_message(ExportProgress(done, total))  # noqa: E731
         return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel)
