@@ -45,6 +45,7 @@ def check_writable_folder(path: str | Path) -> Path:
     try:
         is_folder = path.is_dir()
     except OSError as error:  # a name too long for the file system, say
+        check_name(path)
         raise OutputError(f"cannot write {path}: {_why(error)}") from None
     folder = path if is_folder else path.parent
     if not is_folder:
