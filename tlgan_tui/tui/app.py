@@ -66,7 +66,7 @@ class EditorApp(App[None]):
         if self.keymap:
             self.set_keymap(self.keymap)
         for note in self.notes:
-            self.notify(note, severity="warning", timeout=8)
+            self.notify(note, severity="warning", timeout=8, markup=False)  # it can quote a file
         if self.graphics.note:
             self.notify(self.graphics.note, severity="warning", timeout=8)
         if self.offer is not None:
@@ -90,7 +90,7 @@ class EditorApp(App[None]):
     def on_session_not_saved(self, message: SessionNotSaved) -> None:
         if not self._warned_unsaved:  # once: editing goes on
             self._warned_unsaved = True
-            self.notify(f"{message.error}; editing goes on, but the session is not being saved", severity="error", timeout=10)
+            self.notify(f"{message.error}; editing goes on, but the session is not being saved", severity="error", timeout=10, markup=False)
 
     async def on_unmount(self) -> None:
         self.writer.close()

@@ -309,7 +309,7 @@ class EditorScreen(Screen):
                 return  # kept for a key that may ask for it (a failure is met again if it does)
             self._awaited = None
         if message.error is not None:
-            self.notify(str(message.error), title="Cannot draw this face", severity="error")
+            self.notify(str(message.error), title="Cannot draw this face", severity="error", markup=False)
             return
         self._show_frame(message.frame)
 
@@ -327,7 +327,7 @@ class EditorScreen(Screen):
             if change():
                 self.changed()
         except TlganError as error:
-            self.notify(str(error), title="Not done", severity="warning")
+            self.notify(str(error), title="Not done", severity="warning", markup=False)
 
     def action_select(self, delta: int) -> None:
         names = self.engine.axes.names
@@ -432,7 +432,7 @@ class EditorScreen(Screen):
         error = worker.error
         if error is not None:
             message = str(error) if isinstance(error, TlganError) else f"{type(error).__name__}: {error}"
-            self.notify(message, title="Save failed" if worker.name == "save" else "Export failed", severity="error", timeout=8)
+            self.notify(message, title="Save failed" if worker.name == "save" else "Export failed", severity="error", timeout=8, markup=False)
         elif worker.name == "save":
             png, sidecar = worker.result
             size = self.engine.generator.resolution
@@ -452,7 +452,7 @@ class EditorScreen(Screen):
         text = done + (f" ({', '.join(extra)})" if extra else "")
         if report.failed:
             where, why = report.failed[0]
-            self.notify(f"{text}\n{why}", title="Export", severity="error", timeout=10)
+            self.notify(f"{text}\n{why}", title="Export", severity="error", timeout=10, markup=False)
         else:
             self.notify(text, title="Export", timeout=5)
 
@@ -479,7 +479,7 @@ class EditorScreen(Screen):
             recipe = Recipe.load(path)
             recipe.latent(self.engine.axes)  # refuses a recipe for another generator or axes
         except TlganError as error:
-            self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
+            self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8, markup=False)
             return
         self._edit(lambda: self.session.new_face(recipe))
         self.notify(f"Loaded {path}", timeout=3)
@@ -490,7 +490,7 @@ class EditorScreen(Screen):
             axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim)
             self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()))
         except TlganError as error:
-            self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8)
+            self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8, markup=False)
             return
         self.engine.axes = axes
         if self.session.selected not in axes.names:
