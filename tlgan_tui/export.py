@@ -193,7 +193,7 @@ def save_face(engine: Engine, recipe: Recipe, png_path: str | Path, size: int | 
     check_size(size)
     folder = check_writable_folder(png_path)  # before the render, which can take seconds on a large model
     remove_stale_temporaries(folder)
-    latent = recipe.latent(engine.axes)
+    latent = engine.latent(recipe)
     image = render_face(engine, latent, size)
     return write_face(png_path, image, recipe, latent, engine.generator.resolution)
 
@@ -233,7 +233,7 @@ def export_batch(
             report.skipped.append(job.path)
             continue
         try:
-            latent = job.recipe.latent(engine.axes)
+            latent = engine.latent(job.recipe)
         except TlganError as error:
             report.failed.append((job.origin, str(error)))
             continue

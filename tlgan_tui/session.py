@@ -20,7 +20,7 @@ from tlgan_tui.errors import RecipeError, SessionError, TlganError
 from tlgan_tui import paths, userjson
 from tlgan_tui.fileio import atomic_write_text
 from tlgan_tui.latest import LatestWins
-from tlgan_tui.recipe import History, Recipe
+from tlgan_tui.recipe import History, LatentSource, Recipe
 from tlgan_tui.safe_text import quoted
 
 FORMAT = "tlgan-session/1"
@@ -130,7 +130,7 @@ class Session:
 
     # -- axes ---------------------------------------------------------------------------------
 
-    def rebase(self, old: AxisSet, new: AxisSet, new_path: str | None) -> None:
+    def rebase(self, old: AxisSet, new: AxisSet, new_path: str | None, generator: LatentSource | None = None) -> None:
         """Carry the session over to another axis set. Recipes that use axes the new set lacks or
         has changed are turned into explicit latents (the same pixels), since their offsets mean
         nothing there; the undo history is cleared for the same reason."""
@@ -138,7 +138,7 @@ class Session:
         def carried(recipe: Recipe) -> Recipe:
             if recipe.fits(new):
                 return recipe
-            return Recipe(recipe.generator, z=tuple(float(v) for v in recipe.latent(old)))
+            return Recipe.explicit(recipe.generator, recipe.latent(old, generator))
 
         self.recipe = carried(self.recipe)
         self.previous = [carried(r) for r in self.previous]
@@ -219,15 +219,16 @@ class Session:
 
     # -- the engine it runs on ----------------------------------------------------------------
 
-    def check_engine(self, generator_id: str, axes: AxisSet, source: str = "the session") -> None:
+    def check_engine(self, generator: LatentSource, axes: AxisSet, source: str = "the session") -> None:
         """Refuse a session made for another generator, or with other axes than `axes`."""
+        generator_id = generator.id
         if self.recipe.generator != generator_id:
             raise SessionError(
                 f"{source} is for generator {quoted(self.recipe.generator)}, but the generator in use is {generator_id!r}; "
                 "start tlgan with that generator, or use another --session"
             )
         try:
-            self.recipe.latent(axes)
+            self.recipe.latent(axes, generator)
         except TlganError as error:
             raise SessionError(f"{source}: {error}") from None
 
@@ -242,7 +243,7 @@ def session_axes(session: Session, axes: AxisSet) -> AxisSet:
     if session.axes_path is None or session.recipe.fits(axes):
         return axes
     other = AxisSet.load(session.axes_path)
-    other.check_generator(axes.generator_id, axes.latent_dim)
+    other.check_generator(axes.generator_id, axes.latent_dim, axes.space)
     return other
 
 
@@ -254,7 +255,7 @@ def open_session(path: str | Path, engine: Engine) -> tuple[Session, AxisSet]:
         axes = session_axes(session, engine.axes)
     except TlganError as error:
         raise SessionError(f"{path}: {error}") from None
-    session.check_engine(engine.generator.id, axes, str(path))
+    session.check_engine(engine.generator, axes, str(path))
     return session, axes
 
 
@@ -306,7 +307,7 @@ def offer_or_set_aside(path: Path, engine: Engine) -> tuple[tuple[Session, AxisS
     except SessionError as error:
         return None, _set_aside(path, error)
     if session.recipe.generator != engine.generator.id:
-        session.check_engine(engine.generator.id, engine.axes, str(path))
+        session.check_engine(engine.generator, engine.axes, str(path))
     try:
         return open_session(path, engine), None
     except SessionError as error:

@@ -107,7 +107,7 @@ def face_recipe(engine, args: argparse.Namespace):
 
     # A hand-written recipe may leave out format and generator: it is for the generator in use.
     recipe = Recipe.load(args.recipe, engine.generator.id) if args.recipe else engine.new_recipe(args.seed)
-    recipe.latent(engine.axes)  # refuses a recipe for another generator or axis set
+    engine.latent(recipe)  # refuses a recipe for another generator or axis set
     sets = parse_sets(args.set)
     if not sets and not args.lock:
         return recipe
