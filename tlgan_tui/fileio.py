@@ -121,7 +121,7 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
         return removed
     for entry in entries:
         match = _TEMP.match(entry.name)
-        if match and not _running(int(match.group(1))):
+        if match and not process_running(int(match.group(1))):
             try:
                 entry.unlink()
                 removed.append(entry)
@@ -130,7 +130,8 @@ def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     return removed
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process of this host with this id runs (one of another user's counts)."""
     if pid <= 0:
         return False
     try:

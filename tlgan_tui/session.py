@@ -18,7 +18,7 @@ from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
 from tlgan_tui import paths, userjson
-from tlgan_tui.fileio import atomic_write_text
+from tlgan_tui.fileio import atomic_write_text, process_running
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import History, LatentSource, Recipe
 from tlgan_tui.safe_text import quoted
@@ -365,10 +365,9 @@ class SessionLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = {"pid": os.getpid(), "host": socket.gethostname()}
         for _ in range(3):
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                self._create()
             except FileExistsError:
                 owner = self.owner()
                 if owner is not None and not self._stale(owner):
@@ -380,11 +379,19 @@ class SessionLock:
                 continue
             except OSError as error:
                 raise SessionError(f"cannot lock the session {self.session_path}: {error.strerror or error}") from None
-            with os.fdopen(fd, "w") as handle:
-                json.dump(me, handle)
             self._held = True
             return
         raise SessionError(f"cannot lock the session {self.session_path}: {self.path} keeps coming back; remove it if no tlgan is running")
+
+    def _create(self) -> None:
+        """Put a complete lock file in place, or raise FileExistsError: it is written under a
+        name of its own and linked, so no reader ever sees half of one."""
+        temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+        try:
+            os.link(temp, self.path)
+        finally:
+            temp.unlink(missing_ok=True)
 
     def owner(self) -> dict | None:
         """Who holds the lock; None for a lock file that is unreadable (taken as stale)."""
@@ -398,17 +405,8 @@ class SessionLock:
 
     @staticmethod
     def _stale(owner: dict) -> bool:
-        if owner["host"] != socket.gethostname():
-            return False
-        if owner["pid"] == os.getpid():
-            return False
-        try:
-            os.kill(owner["pid"], 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+        """Held by a process of this host that no longer runs; another host's is never stale."""
+        return owner["host"] == socket.gethostname() and not process_running(owner["pid"])
 
     def release(self) -> None:
         if self._held:
