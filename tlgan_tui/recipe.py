@@ -112,7 +112,7 @@ class Recipe:
         """The edit-space latent this recipe stands for. A generator whose seeds map through a
         network (StyleGAN) must be given; for sphere-space generators it may be left out."""
         if generator is not None and self.generator != generator.id:
-            raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {generator.id!r}")
+            raise RecipeError(f"the recipe is for generator {quoted(self.generator)}, but the generator in use is {quoted(generator.id)}")
         if self.generator != axes.generator_id:
             raise RecipeError(f"the recipe is for generator {quoted(self.generator)}, but the generator in use is {quoted(axes.generator_id)}")
         for name, fingerprint in self.axes.items():

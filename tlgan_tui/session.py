@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from tlgan_tui import paths, userjson
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
-from tlgan_tui import paths, userjson
 from tlgan_tui.fileio import atomic_write_text, process_running
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import History, LatentSource, Recipe
