@@ -69,7 +69,7 @@ def test_an_output_name_too_long_and_a_special_folder_are_one_line_errors(engine
     code, _, err = run(capsys, "render", "--seed", "1", "-o", str(tmp_path / ("a" * 252 + ".png")))
     assert code == 2 and "bytes long; at most" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "render", "--seed", "1", "-o", "/proc/a.png")
-    assert code == 2 and "/proc" in err and "No such file or directory" not in err and "takes no new files" in err
+    assert code == 2 and "/proc" in err and "No such file or directory" not in err and "which takes no new files" in err
 
 
 def test_saved_files_are_named_by_their_edits(engine):

@@ -23,7 +23,7 @@ _WHY = {
     errno.ENOSPC: "no space left on the device",
     errno.EDQUOT: "disk quota exceeded",
     # /proc, /sys and similar file systems exist but take no new files: the kernel says ENOENT.
-    errno.ENOENT: "the file system there takes no new files (a special one such as /proc or /sys)",
+    errno.ENOENT: "a special file system such as /proc or /sys, which takes no new files",
 }
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tlgan_tui.cli.common import add_model_options, open_engine, seed_value
+from tlgan_tui.cli.common import add_model_options, add_size_option, open_engine, seed_value
 from tlgan_tui.terminal import COLOR_SYSTEMS
 from tlgan_tui.tui.graphics import MODES as GRAPHICS_MODES
 
@@ -23,6 +23,7 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     group.add_argument("--seed", type=seed_value, metavar="N", help="start a new session on this seed's face")
     group.add_argument("--graphics", choices=GRAPHICS_MODES, default="auto", help="how to draw the face (kitty and sixel need the [graphics] extra; default: auto)")
     group.add_argument("--colors", choices=COLOR_SYSTEMS, help="colour depth (default: truecolor, or $TEXTUAL_COLOR_SYSTEM when set)")
+    add_size_option(group)
     group.add_argument("--keymap", metavar="FILE", help="key remapping, JSON of binding id -> keys (default: ~/.config/tlgan/keymap.json if present)")
     return parser
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
         app = EditorApp(
             engine, session_path=path, session=session, offer=offer, out=args.out,
-            graphics=graphics, seed=args.seed, keymap=keymap, notes=tuple(notes),
+            graphics=graphics, seed=args.seed, keymap=keymap, notes=tuple(notes), image_size=args.size,
         )
         tune_interpreter()
         app.run()

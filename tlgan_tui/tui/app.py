@@ -41,6 +41,7 @@ class EditorApp(App[None]):
         seed: int | None = None,
         keymap: dict[str, str] | None = None,
         notes: tuple[str, ...] = (),
+        image_size: int | None = None,
     ) -> None:
         """`session` is resumed at once (on the engine's axes); `offer` is a saved session and
         its axes, which the user is asked about; with neither, a new session starts on the face
@@ -58,6 +59,7 @@ class EditorApp(App[None]):
         self.seed = seed
         self.keymap = dict(keymap or {})
         self.notes = notes
+        self.image_size = image_size
         self.editor: EditorScreen | None = None
         self.writer = SessionWriter(self.session_path, on_error=self._session_not_saved)
         self._warned_unsaved = False
@@ -80,7 +82,7 @@ class EditorApp(App[None]):
         else:
             session = self.session or Session(self.engine.new_recipe(self.seed))
         self.session = session
-        self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
+        self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics, self.image_size)
         self.push_screen(self.editor)
         self.writer.save(session)
 

@@ -109,8 +109,12 @@ class EditorScreen(Screen):
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit (the session is kept)"),
     ]
 
-    def __init__(self, engine: Engine, session: Session, writer: SessionWriter, out: Path, graphics: Graphics) -> None:
+    def __init__(
+        self, engine: Engine, session: Session, writer: SessionWriter, out: Path, graphics: Graphics, image_size: int | None = None
+    ) -> None:
         super().__init__()
+        self.image_size = image_size
+        """N: save and export N x N pixels, resampled from the generator's own resolution."""
         self.engine = engine
         self.session = session
         self.writer = writer
@@ -397,7 +401,7 @@ class EditorScreen(Screen):
 
     def _save(self, recipe: Recipe) -> tuple[Path, Path]:
         folder = ensure_output_folder(self.out)
-        return save_face(self.engine, recipe, folder / face_filename(recipe))
+        return save_face(self.engine, recipe, folder / face_filename(recipe), self.image_size)
 
     def action_export(self) -> None:
         if self._export_cancel is not None:
@@ -417,7 +421,7 @@ class EditorScreen(Screen):
     def _export(self, jobs: list[ExportJob], cancel: threading.Event) -> ExportReport:
         ensure_output_folder(self.out)
         progress = lambda done, total: self.post_message(ExportProgress(done, total))  # noqa: E731
-        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel)
+        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel, size=self.image_size)
 
     def on_export_progress(self, message: ExportProgress) -> None:
         self.query_one("#export-progress", ProgressBar).update(total=max(1, message.total), progress=message.done)
@@ -435,7 +439,7 @@ class EditorScreen(Screen):
             self.notify(message, title="Save failed" if worker.name == "save" else "Export failed", severity="error", timeout=8, markup=False)
         elif worker.name == "save":
             png, sidecar = worker.result
-            size = self.engine.generator.resolution
+            size = self.image_size or self.engine.generator.resolution
             self.notify(f"Saved {png} ({size}x{size}) and {sidecar.name}", title="Saved", timeout=5)
         elif worker.name == "export":
             self._report_export(worker.result)
