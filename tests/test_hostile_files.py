@@ -138,6 +138,9 @@ def test_offset_names_in_recipe_errors_are_escaped(engine, tmp_path, capsys):
 
 def test_a_deeply_nested_keymap_is_one_line_and_exit_code_2(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "auto")
+    from tlgan_tui.tui import environment
+
+    monkeypatch.setattr(environment, "missing_terminal", lambda: None)  # as if run from a terminal
     keymap = tmp_path / "keymap.json"
     keymap.write_text('{"face.save": ' + DEEP + "}")
     code, _, err = run(capsys, "--keymap", str(keymap), "--session", str(tmp_path / "s.json"))

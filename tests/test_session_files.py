@@ -82,6 +82,9 @@ def test_a_generator_id_cannot_leave_the_state_folder(state):
 
 def test_a_second_editor_on_the_same_session_is_refused_in_one_line(engine, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "auto")
+    from tlgan_tui.tui import environment
+
+    monkeypatch.setattr(environment, "missing_terminal", lambda: None)  # as if run from a terminal
     path = tmp_path / "session.json"
     first = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from tlgan_tui.session import SessionLock; SessionLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)", str(path)],
