@@ -1,4 +1,5 @@
-"""Engine timings on this machine: one synthesis at batch 1 and 64, and a whole `tlgan render`.
+"""Engine timings on this machine: one synthesis at batch 1 and 64, a batch export (each face
+rendered in its own forward pass, PNGs encoded in parallel), and a whole `tlgan render`.
 
     .venv/bin/python benchmarks/engine.py
 
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from tlgan_tui.engine import Engine, load_axes_for
+from tlgan_tui.export import export_batch, export_jobs
 from tlgan_tui.generators import load_generator
 
 
@@ -40,6 +43,15 @@ def main() -> None:
     z = generator.sample(1, 0)
     ms = median_ms(lambda: generator.synthesize(z, size=96), 200)
     rows.append(("synthesize, batch 1, preview resized to 96 px", f"{ms:.2f} ms", ""))
+    engine = Engine(generator, load_axes_for(generator))
+    recipes = [engine.new_recipe(seed) for seed in range(64)]
+
+    def export() -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            export_batch(engine, export_jobs(recipes, folder), batch_size=16)
+
+    ms = median_ms(export, 5)
+    rows.append(("export 64 faces (a forward pass per face, PNG encoding in parallel, written)", f"{ms:.0f} ms", f"{ms / 64:.2f} ms/image"))
     tlgan = Path(sys.executable).with_name("tlgan")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "face.png"

@@ -136,6 +136,18 @@ def test_save_writes_a_full_resolution_png_equal_to_tlgan_render_of_its_sidecar(
     assert json.loads(png.with_suffix(".json").read_text())["offsets"] == {"sefa-0": 1.0, "sefa-1": -0.5}
 
 
+def test_with_a_size_save_and_export_write_resampled_faces(engine, tmp_path):
+    async def script(pilot):
+        await pilot.press("s", "m", "n", "m", "e")
+        await settle(pilot)
+
+    app = drive(make_app(engine, tmp_path, image_size=128), script)
+    pngs = sorted((tmp_path / "out").glob("*.png"))
+    assert len(pngs) == 2 and all(Image.open(p).size == (128, 128) for p in pngs)
+    assert any("(128x128)" in text for text in notices(app))
+    assert all(json.loads(p.with_suffix(".json").read_text())["resampled"]["to"] == 128 for p in pngs)
+
+
 def test_marked_faces_are_exported_at_full_resolution(engine, tmp_path):
     async def script(pilot):
         await pilot.press("m", "l", "m", "n", "m")

@@ -59,7 +59,7 @@ def test_nothing_to_export_and_an_unwritable_folder_are_one_line_errors(engine, 
 
 def test_a_single_recipe_file_is_a_list_of_one(engine, tmp_path):
     path = engine.new_recipe(9).save(tmp_path / "face.json")
-    listed = read_recipe_list(path)
+    listed = read_recipe_list(path, engine.generator.id)
     assert [r.seed for r in listed.recipes] == [9] and not listed.failed
 
 

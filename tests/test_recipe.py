@@ -34,7 +34,7 @@ def test_zero_offsets_are_the_same_face_as_no_offsets(engine):
         ('{"format": "tlgan-recipe/1", "generator": "g", "seed": -4}', "seed must be a non-negative integer"),
         ('{"format": "tlgan-recipe/1", "generator": "g", "seed": 1, "offsets": {"age": "old"}}', "offset 'age' must be a finite number"),
         ('[1, 2]', "not a JSON object"),
-        ('{"format": "tlgan-recipe/1", "generator": "g", "z": [0, 0, 0]}', "all zeros or not finite: it names no face"),
+        ('{"format": "tlgan-recipe/1", "generator": "g", "z": [0, 0, 0]}', "all zeros, too small to have a direction, or not finite: it names no face"),
     ],
 )
 def test_malformed_recipes_are_refused_with_the_reason(text, message):

@@ -55,7 +55,7 @@ def test_a_gif_sweep_and_a_contact_sheet(tmp_path, capsys):
         (["--sweep", "age=-3:3", "--frames", "1", "-o", "x.gif"], "--frames 1: a sweep has from 2"),
         (["--sweep", "age=-3:3", "-o", "x.mp4"], "x.mp4: a sweep is written as .gif, .webp, .png, .apng"),
         (["--sweep", "age=-3:3", "--sheet", "-o", "x.gif"], "a contact sheet is written as .png"),
-        (["--sheet", "-o", "x.png"], "--sheet and --size go with --sweep"),
+        (["--sheet", "-o", "x.png"], "--sheet goes with --sweep"),
     ],
 )
 def test_bad_sweeps_are_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, message):
@@ -77,6 +77,6 @@ def test_the_editor_palette_sweeps_the_selected_axis_into_the_output_folder(engi
 
     app = drive(make_app(engine, tmp_path), script)
     gifs = list((tmp_path / "out").glob("sweep-*.gif"))
-    assert len(gifs) == 1 and gifs[0].name.startswith(f"sweep-{app.session.selected}-seed3-")
+    assert len(gifs) == 1 and gifs[0].name.startswith(f"sweep-{app.session.selected}-seed3")
     assert len(frames_of(gifs[0])) == 46
     assert any(str(gifs[0]) in text for text in notices(app))

@@ -15,20 +15,26 @@ import difflib
 import hashlib
 import io
 import json
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
 
+from tlgan_tui import userjson
 from tlgan_tui.errors import AxisFileError, LockError, UnknownAxisError
 from tlgan_tui.fileio import atomic_write_bytes
 from tlgan_tui.latent import SPACES, on_sphere
+from tlgan_tui.safe_text import quoted, shown
 
 FORMAT = "tlgan-axes/1"
 # A move is refused when less than this fraction of the axis is left once the locked axes are
 # projected out (its cosine with their span is then over 0.989 and the residual mostly noise).
 MIN_RESIDUAL = 0.15
+MAX_META_BYTES = 4 * 2**20
+MAX_DIRECTION_BYTES = 256 * 2**20
+"""An axis file's parts are read only under these sizes (a thousand 4096-d axes take 32 MiB)."""
 UNIT_RANGE = 3.0
 """Units are measured from -2 to +2 and verified to ±3 (scripts/verify_axes.py); further out a
 linear unit is a guess, so offsets beyond it are shown as offsets."""
@@ -182,7 +188,7 @@ class AxisSet:
         if length < MIN_RESIDUAL:
             cosine = np.sqrt(max(0.0, 1 - length**2))
             raise LockError(
-                f"cannot move {name!r} while {', '.join(others)} {'is' if len(others) == 1 else 'are'} locked: "
+                f"cannot move {quoted(name)} while {shown(', '.join(others))} {'is' if len(others) == 1 else 'are'} locked: "
                 f"it is almost a combination of {'it' if len(others) == 1 else 'them'} (cosine {cosine:.3f}), "
                 "so nothing would be left to move; unlock one first"
             )
@@ -238,7 +244,7 @@ class AxisSet:
         if self.generator_id != generator_id or self.latent_dim != latent_dim or self.space != space:
             where = f"{self.path}" if self.path else "this axis set"
             raise AxisFileError(
-                f"{where} holds axes for generator {self.generator_id!r} (latent size {self.latent_dim} in {self.space}), "
+                f"{where} holds axes for generator {quoted(self.generator_id)} (latent size {self.latent_dim} in {self.space}), "
                 f"but the generator in use is {generator_id!r} (latent size {latent_dim} in {space})"
             )
 
@@ -267,27 +273,38 @@ class AxisSet:
             raise AxisFileError(f"axis file not found: {path}")
         try:
             with np.load(path, allow_pickle=False) as data:
+                for member, limit in (("meta", MAX_META_BYTES), ("directions", MAX_DIRECTION_BYTES)):
+                    if data.zip.getinfo(f"{member}.npy").file_size > limit:
+                        raise AxisFileError(f"{path}: its {member} is over {limit // 2**20} MiB, not an axis file tlgan wrote")
                 directions = np.array(data["directions"], dtype=np.float64)
-                meta = json.loads(str(data["meta"]))
+                meta_text = str(data["meta"])
                 retired_directions = np.array(data["retired_directions"], dtype=np.float64) if "retired_directions" in data else np.zeros((0, directions.shape[-1]))
-            if meta.get("format") != FORMAT:
-                raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
-            info = [AxisInfo(**axis) for axis in meta["axes"]]
-            # Files from before StyleGAN support have no "space": they are all z-space axes.
-            entries = meta.get("retired", [])
-            if len(entries) != len(retired_directions):
-                raise ValueError(f"{len(entries)} retired axes named, {len(retired_directions)} stored")
-            retired = {str(entry["fingerprint"]): (str(entry["name"]), direction) for entry, direction in zip(entries, retired_directions)}
-            axes = cls(meta["generator"], directions, info, meta.get("provenance"), str(path), meta.get("space", "z"), retired)
         except AxisFileError:
             raise
         except Exception as error:  # any malformed content means the same thing to the user
             if "allow_pickle" in str(error):
                 raise AxisFileError(f"{path} is not an axis file: it holds pickled objects, which tlgan never loads") from error
-            raise AxisFileError(f"{path} is not a readable axis file ({type(error).__name__}: {error})") from error
-        if axes.latent_dim != meta["latent_dim"]:
-            raise AxisFileError(f"{path}: directions have {axes.latent_dim} dimensions, the file says {meta['latent_dim']}")
-        return axes
+            raise AxisFileError(f"{path} is not a readable axis file ({type(error).__name__}: {shown(error)})") from error
+        meta = userjson.parse(meta_text, f"{path} (its metadata)", AxisFileError)
+        try:
+            info, generator, latent_dim = _read_meta(meta)
+            if directions.ndim != 2 or not np.all(np.isfinite(directions)):
+                raise ValueError("its directions are not a finite (axes x latent size) matrix")
+            if directions.shape[1] != latent_dim:
+                raise ValueError(f"its directions have {directions.shape[1]} dimensions, its metadata says {latent_dim}")
+            # Files from before StyleGAN support have no "space": they are all z-space axes.
+            space = meta.get("space", "z")
+            if space not in SPACES:
+                raise ValueError(f"space must be one of {', '.join(SPACES)}, got {quoted(space)}")
+            entries = meta.get("retired", [])
+            if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str) and isinstance(e.get("name"), str) for e in entries):
+                raise ValueError("retired must be a list of objects with a name and a fingerprint")
+            if len(entries) != len(retired_directions) or not np.all(np.isfinite(retired_directions)):
+                raise ValueError(f"{len(entries)} retired axes named, {len(retired_directions)} finite directions stored")
+            retired = {entry["fingerprint"]: (entry["name"], direction) for entry, direction in zip(entries, retired_directions)}
+            return cls(generator, directions, info, meta.get("provenance"), str(path), space, retired)
+        except (ValueError, TypeError) as error:
+            raise AxisFileError(f"{path} is not a usable axis file: {error}") from error
 
     def merged(self, other: "AxisSet") -> "AxisSet":
         """This set with other's axes added; an axis of the same name is replaced by other's."""
@@ -304,7 +321,47 @@ class AxisSet:
         return AxisSet(self.generator_id, directions, info, {**self.provenance, **other.provenance}, self.path, self.space, retired)
 
 
+def _read_meta(meta: object) -> tuple[list[AxisInfo], str, int]:
+    """The axes, generator id and latent size an axis file's metadata names, each checked for
+    its type (a wrong one would fail later, far from the file)."""
+    if not isinstance(meta, dict):
+        raise ValueError("its metadata is not a JSON object")
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"format {quoted(meta.get('format'))}, expected {FORMAT!r}")
+    generator, latent_dim, axes = meta.get("generator"), meta.get("latent_dim"), meta.get("axes")
+    if not isinstance(generator, str):
+        raise ValueError("its metadata names no generator")
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"latent_dim must be a positive whole number, got {quoted(latent_dim)}")
+    if not isinstance(axes, list) or not all(isinstance(axis, dict) for axis in axes):
+        raise ValueError("axes must be a list of objects")
+    return [_axis_info(axis) for axis in axes], generator, latent_dim
+
+
+def _axis_info(axis: dict) -> AxisInfo:
+    name = axis.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"an axis has no name: {quoted(axis)}")
+    for key in ("unit", "method", "description"):
+        if not isinstance(axis.get(key, ""), str):
+            raise ValueError(f"axis {quoted(name)}: {key} must be text, got {quoted(axis[key])}")
+    per_step = axis.get("per_step")
+    if per_step is not None and not _finite(per_step):
+        raise ValueError(f"axis {quoted(name)}: per_step must be a finite number, got {quoted(per_step)}")
+    quality = axis.get("quality", {})
+    if not isinstance(quality, dict) or not all(isinstance(k, str) and _finite(v) for k, v in quality.items()):
+        raise ValueError(f"axis {quoted(name)}: quality must be an object of name -> finite number")
+    unknown = set(axis) - {field.name for field in fields(AxisInfo)}
+    if unknown:
+        raise ValueError(f"axis {quoted(name)} has unknown fields {quoted(', '.join(sorted(unknown)))}")
+    return AxisInfo(**axis)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def unknown_axis_message(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else f"; known axes: {', '.join(known) or 'none'}"
-    return f"unknown axis {name!r}{hint}"
+    hint = f"; did you mean {' or '.join(quoted(c) for c in close)}?" if close else f"; known axes: {shown(', '.join(known) or 'none', 400)}"
+    return f"unknown axis {quoted(name)}{hint}"

@@ -18,7 +18,7 @@ import numpy as np
 
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.errors import SpecError
-from tlgan_tui.fileio import read_user_text
+from tlgan_tui import userjson
 from tlgan_tui.recipe import MAX_OFFSET
 from tlgan_tui.safe_text import quoted
 
@@ -190,14 +190,7 @@ class DatasetSpec:
     @classmethod
     def load(cls, path: str | Path) -> "DatasetSpec":
         """A spec file (JSON: {"count", "seed", "vary", "set", "lock"})."""
-        path = Path(path)
-        if path.is_file() and path.stat().st_size > MAX_SPEC_BYTES:
-            raise SpecError(f"{path} is over {MAX_SPEC_BYTES // 1024} KiB: not a data set spec")
-        text = read_user_text(path, "data set spec", SpecError)
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as error:
-            raise SpecError(f"{path} is not valid JSON ({error})") from error
+        data = userjson.read(path, "data set spec", SpecError, MAX_SPEC_BYTES)
         return cls.from_dict(data, str(path))
 
 

@@ -30,7 +30,8 @@ from tlgan_tui.dataset import DatasetSpec
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import SpecError
 from tlgan_tui.export import png_bytes
-from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text, read_user_text, sync_files
+from tlgan_tui import userjson
+from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text, sync_files
 from tlgan_tui.labelers import Labeler
 from tlgan_tui.pipeline import FaceJob, Progress, run_faces, write_png
 from tlgan_tui.recipe import Recipe
@@ -224,8 +225,8 @@ def claim_folder(plan: DatasetPlan) -> None:
     identity = json.loads(json.dumps(plan.identity()))
     if manifest.is_file():
         try:
-            existing = json.loads(read_user_text(manifest, "data set manifest", SpecError)).get("identity")
-        except (ValueError, AttributeError):
+            existing = userjson.read(manifest, "data set manifest", SpecError, 2**20).get("identity")
+        except (SpecError, AttributeError):
             existing = None
         if existing != identity:
             changed = sorted(key for key in identity if not isinstance(existing, dict) or existing.get(key) != identity[key])

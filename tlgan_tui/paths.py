@@ -32,8 +32,19 @@ def data_dir() -> Path:
     return _base("XDG_DATA_HOME", ".local/share") / "tlgan"
 
 
-def default_session_path() -> Path:
+def default_session_path(generator_id: str) -> Path:
+    """The editing session of one generator: each model keeps its own faces and marks."""
+    return state_dir() / f"session-{file_safe(generator_id)}.json"
+
+
+def legacy_session_path() -> Path:
+    """The one session file of versions before sessions were kept per generator."""
     return state_dir() / "session.json"
+
+
+def file_safe(name: str, limit: int = 100) -> str:
+    """`name` as a file-name part: ASCII letters, digits, '-', '_' and '.' only, bounded."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)[:limit] or "_"
 
 
 def default_keymap_path() -> Path:

@@ -15,15 +15,19 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tlgan_tui import userjson
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.errors import RecipeError
-from tlgan_tui.fileio import atomic_write_text, read_user_text
+from tlgan_tui.fileio import atomic_write_text
 from tlgan_tui.latent import on_sphere, seed_latent
+from tlgan_tui.safe_text import quoted
 
 FORMAT = "tlgan-recipe/1"
 MAX_OFFSET = 100.0
 """Offsets beyond this are refused: the latent sphere has a radius of sqrt(latent size) (10 to
 23), so larger moves only point the face along the axis and lose it."""
+MAX_RECIPE_BYTES = 4 * 2**20
+"""A recipe file is a few KB; this leaves room for the largest explicit latents."""
 MAX_LATENT_VALUES = 64 * 1024
 """An explicit latent larger than this is refused (a 1024 StyleGAN's W+ is 18 x 512 = 9,216)."""
 MAX_LATENT_LAYERS = 64
@@ -63,17 +67,17 @@ class Recipe:
         if (self.seed is None) == (self.z is None):
             raise RecipeError("a recipe needs exactly one of a seed or an explicit latent z")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
-            raise RecipeError(f"a seed is a whole number from 0 up, not {self.seed!r}")
+            raise RecipeError(f"a seed is a whole number from 0 up, not {quoted(self.seed)}")
         if self.z is not None:
             object.__setattr__(self, "z", _latent_tuple(self.z))
         if self.truncation is not None:
             low, high = TRUNCATION_RANGE
             if isinstance(self.truncation, bool) or not isinstance(self.truncation, (int, float)) or not low <= self.truncation <= high:
-                raise RecipeError(f"truncation must be a number from {low:g} to {high:g}, not {self.truncation!r}")
+                raise RecipeError(f"truncation must be a number from {low:g} to {high:g}, not {quoted(self.truncation)}")
             object.__setattr__(self, "truncation", float(self.truncation))
         for name, value in self.offsets.items():
             if not math.isfinite(value) or abs(value) > MAX_OFFSET:
-                raise RecipeError(f"offset {name}={value} is outside -{MAX_OFFSET:g}..{MAX_OFFSET:g}")
+                raise RecipeError(f"offset {quoted(name)}={value} is outside -{MAX_OFFSET:g}..{MAX_OFFSET:g}")
         # Zero offsets are no offsets: dropping them keeps equal faces equal recipes.
         object.__setattr__(self, "offsets", {k: float(v) for k, v in sorted(self.offsets.items()) if v})
         object.__setattr__(self, "locks", frozenset(self.locks))
@@ -90,13 +94,13 @@ class Recipe:
         since (by their fingerprints), or one whose latent the generator cannot take. Nothing is
         computed: what `latent` would refuse, without the forward pass of a mapping network."""
         if generator is not None and self.generator != generator.id:
-            raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {generator.id!r}")
+            raise RecipeError(f"the recipe is for generator {quoted(self.generator)}, but the generator in use is {quoted(generator.id)}")
         if self.generator != axes.generator_id:
-            raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {axes.generator_id!r}")
+            raise RecipeError(f"the recipe is for generator {quoted(self.generator)}, but the generator in use is {quoted(axes.generator_id)}")
         for name, fingerprint in self.fingerprints.items():
             if not axes.knows(name, fingerprint):
                 where = axes.path or "the axis set in use"
-                raise RecipeError(f"axis {name!r} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
+                raise RecipeError(f"axis {quoted(name)} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
         if self.z is not None:
             shape = np.shape(self.z)
             if shape[-1] != axes.latent_dim:
@@ -171,16 +175,28 @@ class Recipe:
         return json.dumps(data, indent=1) + "\n"
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "recipe") -> "Recipe":
+    def from_dict(cls, data: Any, source: str = "recipe", generator: str | None = None) -> "Recipe":
+        """A recipe from its JSON object. With `generator` (the one in use), a hand-written
+        recipe may leave out `format` and `generator`: `{"seed": 7}` is that generator's face 7."""
+        try:
+            return cls.parse(data, generator)
+        except RecipeError as error:
+            raise RecipeError(f"{source}: {error}") from error
+
+    @classmethod
+    def parse(cls, data: Any, generator: str | None = None) -> "Recipe":
+        """`from_dict` with the reason alone in its RecipeError, for callers that say where."""
         try:
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
+            if generator is not None:
+                data = {"format": FORMAT, "generator": generator, **data}
             if data.get("format") != FORMAT:
-                raise ValueError(f"format is {data.get('format')!r}, expected {FORMAT!r}")
+                raise ValueError(f"format is {quoted(data.get('format'))}, expected {FORMAT!r}")
             seed = data.get("seed")
             z = data.get("z")
             if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-                raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+                raise ValueError(f"seed must be a non-negative integer, got {quoted(seed)}")
             if z is not None:
                 z = _parse_latent(z)
             truncation = data.get("truncation")
@@ -192,34 +208,28 @@ class Recipe:
             locks = data.get("locks") or []
             if not isinstance(locks, list) or not all(isinstance(name, str) for name in locks):
                 raise ValueError("locks must be a list of axis names")
-            generator = data.get("generator")
-            if not isinstance(generator, str):
+            if not isinstance(data.get("generator"), str):
                 raise ValueError("generator must be a string")
             return cls(
-                generator=generator,
+                generator=data["generator"],
                 seed=seed,
                 z=z,
-                offsets={str(k): _number(v, f"offset {k!r}") for k, v in offsets.items()},
+                offsets={str(k): _number(v, f"offset {quoted(k)}") for k, v in offsets.items()},
                 locks=frozenset(locks),
                 fingerprints=_fingerprints(data.get("axes")),
                 truncation=truncation,
             )
-        except RecipeError as error:
-            raise RecipeError(f"{source}: {error}") from error
         except (ValueError, TypeError) as error:
-            raise RecipeError(f"{source} is not a valid recipe: {error}") from error
+            raise RecipeError(f"not a valid recipe: {error}") from error
 
     @classmethod
-    def from_json(cls, text: str, source: str = "recipe") -> "Recipe":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise RecipeError(f"{source} is not valid JSON ({error})") from error
-        return cls.from_dict(data, source)
+    def from_json(cls, text: str, source: str = "recipe", generator: str | None = None) -> "Recipe":
+        return cls.from_dict(userjson.parse(text, source, RecipeError), source, generator)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Recipe":
-        return cls.from_json(read_user_text(path, "recipe", RecipeError), str(path))
+    def load(cls, path: str | Path, generator: str | None = None) -> "Recipe":
+        text = userjson.read_text(path, "recipe", RecipeError, MAX_RECIPE_BYTES)
+        return cls.from_json(text, str(path), generator)
 
     def save(self, path: str | Path, latent: np.ndarray | None = None) -> Path:
         return atomic_write_text(path, self.to_json(latent))
@@ -227,7 +237,7 @@ class Recipe:
 
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
+        raise ValueError(f"{what} must be a finite number, got {quoted(value, 40)}")
     return float(value)
 
 
@@ -256,8 +266,12 @@ def _latent_tuple(value: Any) -> Latent:
         raise RecipeError("the recipe's latent z is not a list of numbers, nor of equally long rows of numbers") from error
     if array.ndim not in (1, 2) or array.size == 0 or array.size > MAX_LATENT_VALUES:
         raise RecipeError(f"the recipe's latent z has shape {array.shape}: it must be (size,) or (layers, size)")
-    if not np.all(np.isfinite(array)) or not np.any(array):
-        raise RecipeError("the recipe's latent z is all zeros or not finite: it names no face")
+    # The length, not just any non-zero value: a latent of subnormal numbers has a length of 0
+    # in float64 and could not be put on the sphere, and one of huge numbers an infinite one.
+    with np.errstate(over="ignore", under="ignore"):
+        length = float(np.linalg.norm(array))
+    if not np.all(np.isfinite(array)) or not (math.isfinite(length) and length > 0):
+        raise RecipeError("the recipe's latent z is all zeros, too small to have a direction, or not finite: it names no face")
     if array.ndim == 1:
         return tuple(float(v) for v in array)
     return tuple(tuple(float(v) for v in row) for row in array)

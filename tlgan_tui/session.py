@@ -9,22 +9,28 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
+import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from tlgan_tui import paths, userjson
 from tlgan_tui.axes import UNIT_RANGE, AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
-from tlgan_tui.fileio import atomic_write_text, read_user_text
+from tlgan_tui.fileio import atomic_write_text, process_running
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import History, LatentSource, Recipe
+from tlgan_tui.safe_text import quoted
 from tlgan_tui.wording import count
 
 FORMAT = "tlgan-session/1"
 STEPS = (0.1, 0.25, 0.5, 1.0, 2.0)
 DEFAULT_STEP = 0.5
 PREVIOUS_LIMIT = 200
+MAX_SESSION_BYTES = 64 * 2**20
+"""Far above any session tlgan writes (about 200 KB with full histories on a 512-d model)."""
 EDIT_RANGE = UNIT_RANGE
 """The editor moves an axis within ±EDIT_RANGE, the ends of its bar: the range its unit was
 verified over; faces further out stop looking like faces. A recipe may hold more (`tlgan render
@@ -242,16 +248,13 @@ class Session:
 
     @classmethod
     def from_json(cls, text: str, source: str = "session") -> "Session":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SessionError(f"{source} is not valid JSON ({error})") from error
+        data = userjson.parse(text, source, SessionError)
         if not is_session_data(data):
-            raise SessionError(f"{source} is not a tlgan session (format {data.get('format') if isinstance(data, dict) else None!r})")
+            raise SessionError(f"{source} is not a tlgan session (format {quoted(data.get('format') if isinstance(data, dict) else None)})")
         try:
             step = data.get("step", DEFAULT_STEP)
             if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step <= 100:
-                raise SessionError(f"{source}: step must be a positive number, got {step!r}")
+                raise SessionError(f"{source}: step must be a positive number, got {quoted(step)}")
 
             def recipes(key: str) -> list[Recipe]:
                 items = data.get(key) or []
@@ -274,7 +277,7 @@ class Session:
 
     @classmethod
     def load(cls, path: str | Path) -> "Session":
-        return cls.from_json(read_user_text(path, "session", SessionError), str(path))
+        return cls.from_json(userjson.read_text(path, "session", SessionError, MAX_SESSION_BYTES), str(path))
 
     def save(self, path: str | Path) -> Path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -287,7 +290,7 @@ class Session:
         generator_id = generator.id
         if self.recipe.generator != generator_id:
             raise SessionError(
-                f"{source} is for generator {self.recipe.generator!r}, but the generator in use is {generator_id!r}; "
+                f"{source} is for generator {quoted(self.recipe.generator)}, but the generator in use is {generator_id!r}; "
                 "start tlgan with that generator, or use another --session"
             )
         try:
@@ -350,12 +353,127 @@ class SessionWriter:
 
 def offer_or_set_aside(path: Path, engine: Engine) -> tuple[Session | None, str | None]:
     """The session saved at `path`, to offer for resuming, or None when there is none. A file
-    that cannot be used is moved aside (never deleted) and the second value says where."""
+    that cannot be used is moved aside (never deleted, never over an earlier one) and the second
+    value says where. A session made for another generator is no broken file: it is left where
+    it is and refused (SessionError), since it still works with its own generator."""
     if not path.is_file():
         return None, None
     try:
+        session = Session.load(path)
+    except SessionError as error:
+        return None, _set_aside(path, error)
+    if session.recipe.generator != engine.generator.id:
+        session.check_engine(engine.generator, str(path))
+    try:
         return open_session(path, engine), None
     except SessionError as error:
-        kept = path.with_name(path.name + ".unusable")
-        path.replace(kept)
-        return None, f"{error}. Starting a new session; the old file is kept as {kept}"
+        return None, _set_aside(path, error)
+
+
+def _set_aside(path: Path, error: SessionError) -> str:
+    kept = set_aside(path)
+    return f"{error}. Starting a new session; the old file is kept as {kept}"
+
+
+def set_aside(path: Path) -> Path:
+    """Move `path` to the first free name of path.unusable, path.unusable.2, ...; the file
+    moved is returned. Linking refuses an existing name, so no earlier set-aside is replaced."""
+    for number in range(1, 10_000):
+        kept = path.with_name(f"{path.name}.unusable" + (f".{number}" if number > 1 else ""))
+        try:
+            os.link(path, kept)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise SessionError(f"cannot set the unusable session {path} aside: {error.strerror or error}") from error
+        path.unlink()
+        return kept
+    raise SessionError(f"{path} cannot be set aside: 9,999 unusable sessions are kept beside it already; remove some")
+
+
+def session_path_for(generator_id: str) -> Path:
+    """The default session file of a generator (paths.default_session_path). A session saved by
+    an earlier version as `session.json` becomes its generator's file the first time that
+    generator is opened; one for another generator is left where it is."""
+    path = paths.default_session_path(generator_id)
+    legacy = paths.legacy_session_path()
+    if not path.exists() and legacy.is_file():
+        try:
+            owner = Session.load(legacy).recipe.generator
+        except SessionError:
+            return path
+        if owner == generator_id:
+            legacy.replace(path)
+    return path
+
+
+class SessionLock:
+    """Keeps a second editor off a session file: `FILE.lock` holds the owner's pid and host.
+
+    Two editors on one file would each save their own state over the other's. A lock whose
+    owner was a process of this host that no longer runs (a kill -9, a crash) is stale and
+    taken over; one held by another host cannot be checked and is reported with its owner."""
+
+    def __init__(self, session_path: str | Path):
+        self.path = Path(f"{session_path}.lock")
+        self.session_path = Path(session_path)
+        self._held = False
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(3):
+            try:
+                self._create()
+            except FileExistsError as error:
+                owner = self.owner()
+                if owner is not None and not self._stale(owner):
+                    raise SessionError(
+                        f"{self.session_path} is open in another tlgan (pid {owner['pid']} on {quoted(owner['host'])}); "
+                        f"close that one, or start this one with another --session"
+                    ) from error
+                self.path.unlink(missing_ok=True)
+                continue
+            except OSError as error:
+                raise SessionError(f"cannot lock the session {self.session_path}: {error.strerror or error}") from error
+            self._held = True
+            return
+        raise SessionError(f"cannot lock the session {self.session_path}: {self.path} keeps coming back; remove it if no tlgan is running")
+
+    def _create(self) -> None:
+        """Put a complete lock file in place, or raise FileExistsError: it is written under a
+        name of its own and linked, so no reader ever sees half of one."""
+        temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        temp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+        try:
+            os.link(temp, self.path)
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def owner(self) -> dict | None:
+        """Who holds the lock; None for a lock file that is unreadable (taken as stale)."""
+        try:
+            data = userjson.read(self.path, "session lock", SessionError, 2**20)
+        except SessionError:
+            return None
+        if not (isinstance(data, dict) and isinstance(data.get("pid"), int) and data["pid"] > 0 and isinstance(data.get("host"), str)):
+            return None
+        return data
+
+    @staticmethod
+    def _stale(owner: dict) -> bool:
+        """Held by a process of this host that no longer runs; another host's is never stale."""
+        return owner["host"] == socket.gethostname() and not process_running(owner["pid"])
+
+    def release(self) -> None:
+        if self._held:
+            owner = self.owner()
+            if owner is not None and owner["pid"] == os.getpid() and owner["host"] == socket.gethostname():
+                self.path.unlink(missing_ok=True)
+            self._held = False
+
+    def __enter__(self) -> "SessionLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -54,16 +54,22 @@ def import_directions(args: argparse.Namespace) -> int:
 
 def list_axes(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape as escape_markup
     from rich.table import Table
+
+    from tlgan_tui.safe_text import shown, shown_markup
 
     engine = open_engine(args)
     axes = engine.axes
     source = axes.path or "computed now (SeFa; no axis file for this generator)"
-    table = Table(title=f"{len(axes)} axes for {axes.generator_id} from {source}", title_justify="left", box=None)
+    # Names, units and descriptions come from the axis file: controls escaped, and markup too,
+    # since Rich would interpret it in a table cell.
+    title = f"{len(axes)} axes for {shown(axes.generator_id)} from {shown(source, 400)}"
+    table = Table(title=shown_markup(title, 600), title_justify="left", box=None)
     rows = []
     for axis in axes.info:
         step = axis.format_value(1.0) if axis.per_step is not None and axis.unit else ""
-        rows.append((axis.name, axis.method, step, format_quality(axis.quality), axis.description))
+        rows.append(tuple(shown(text) for text in (axis.name, axis.method, step, format_quality(axis.quality), axis.description)))
     # Every column but the description keeps its full width; the description gets what is left.
     console = Console(soft_wrap=True)
     headings = ("axis", "method", "per unit step", "fit quality")
@@ -74,7 +80,7 @@ def list_axes(args: argparse.Namespace) -> int:
     if room >= 12:
         table.add_column("description", no_wrap=True, overflow="ellipsis", max_width=room)
     for row in rows:
-        table.add_row(*(row if room >= 12 else row[:4]))
+        table.add_row(*(escape_markup(cell) for cell in (row if room >= 12 else row[:4])))
     console.print(table)
     if any(key in QUALITY_LABELS for axis in axes.info for key in axis.quality):
         console.print("fit quality: acc / R² = held-out accuracy / R² of the fit; stab = cosine of the directions fitted on two halves of the faces", style="dim")

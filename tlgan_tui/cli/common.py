@@ -6,6 +6,8 @@ import argparse
 import contextlib
 import dataclasses
 import math
+import sys
+import time
 from typing import Callable, Iterator, Sequence
 
 from tlgan_tui.errors import TlganError
@@ -32,6 +34,25 @@ def seed_value(text: str) -> int:
     if seed < 0:
         raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 up, not {text!r}")
     return seed
+
+
+def size_value(text: str) -> int:
+    from tlgan_tui.export import MAX_SIZE
+
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if not 8 <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"a size is a whole number of pixels from 8 to {MAX_SIZE}, not {text!r}")
+    return size
+
+
+def add_size_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--size", type=size_value, metavar="N",
+        help="write N x N pixels, resampled (Lanczos) from the generator's own resolution; the sidecar says so, the recipe is unchanged",
+    )
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -91,7 +112,8 @@ def face_recipe(engine, args: argparse.Namespace):
     """The recipe the face options describe, checked against the engine's generator and axes."""
     from tlgan_tui.recipe import Recipe
 
-    recipe = Recipe.load(args.recipe) if args.recipe else engine.new_recipe(args.seed)
+    # A hand-written recipe may leave out format and generator: it is for the generator in use.
+    recipe = Recipe.load(args.recipe, engine.generator.id) if args.recipe else engine.new_recipe(args.seed)
     if args.recipe and args.truncation is not None and recipe.seed is not None:
         recipe = dataclasses.replace(recipe, truncation=args.truncation)  # asked for: this face at another psi
     recipe.check(engine.axes, engine.generator)
@@ -104,11 +126,14 @@ def face_recipe(engine, args: argparse.Namespace):
 
 
 def describe(engine, recipe) -> str:
+    """The face in one line; axis names and units come from files, so they are made safe."""
+    from tlgan_tui.safe_text import shown
+
     source = f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent"
     axes = engine.axes
     moves = [f"{name} {axes.axis(name).format_value(value, axes.effect(name, recipe.locks))}" for name, value in recipe.offsets.items()]
     locks = [f"locked {', '.join(sorted(recipe.locks))}"] if recipe.locks else []
-    return " · ".join([source, *moves, *locks])
+    return shown(" · ".join([source, *moves, *locks]), 600)
 
 
 QUALITY_LABELS = {"accuracy": "acc", "r2": "R²", "stability": "stab"}
@@ -122,9 +147,18 @@ def split_names(text: str | None) -> list[str]:
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
+PLAIN_EVERY_S = 10.0
+"""How often plain progress lines are written when stderr is a file or a pipe."""
+
+
 @contextlib.contextmanager
 def progress_bars(describe: Callable[[str], str]) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress(stage, done, total) callback that shows one bar with an ETA per stage, on stderr."""
+    """A progress(stage, done, total) callback on stderr: one bar with an ETA per stage on a
+    terminal; elsewhere (`tlgan discover 2> log`, a pipe, CI) plain lines, one every
+    PLAIN_EVERY_S seconds and one when a stage ends, since a bar would show nothing there."""
+    if not sys.stderr.isatty():
+        yield _plain_progress(describe)
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -138,3 +172,27 @@ def progress_bars(describe: Callable[[str], str]) -> Iterator[Callable[[str, int
             bar.update(tasks[stage], completed=done, total=total)
 
         yield progress
+
+
+def _plain_progress(describe: Callable[[str], str]) -> Callable[[str, int, int], None]:
+    started: dict[str, float] = {}
+    last_line: dict[str, float] = {}
+    ended: set[str] = set()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        start = started.setdefault(stage, now)
+        finished = total > 0 and done >= total
+        if stage in ended or (not finished and now - last_line.get(stage, -PLAIN_EVERY_S) < PLAIN_EVERY_S):
+            return
+        line = f"{describe(stage)}: {done}/{total}"
+        if total > 0:
+            line += f" ({100 * done / total:.0f} %), {now - start:.0f} s"
+            if 0 < done < total:
+                line += f", about {(now - start) / done * (total - done):.0f} s to go"
+        print(line, file=sys.stderr, flush=True)
+        last_line[stage] = now
+        if finished:
+            ended.add(stage)
+
+    return progress

@@ -18,6 +18,8 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from tlgan_tui.safe_text import shown
+
     engine = open_engine(args)
     generator = engine.generator
     device = str(generator.device)
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         "latent size": f"{generator.latent_dim}, edited in "
         + ("z, on the sphere" if generator.edit_space == "z" else f"W ({generator.latent_layers} layers in W+)"),
         "device": f"{device}, torch {torch.__version__}",
-        "axes": f"{engine.axes.path or 'SeFa, computed now'} ({len(engine.axes)} axes: {', '.join(engine.axes.names)})",
+        "axes": f"{engine.axes.path or 'SeFa, computed now'} ({len(engine.axes)} axes: {shown(', '.join(engine.axes.names), 600)})",
     }
     width = max(map(len, rows))
     for key, value in rows.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tlgan_tui.cli.common import add_model_options, UsageError, add_face_options, describe, face_recipe, open_engine
+from tlgan_tui.cli.common import add_model_options, UsageError, add_face_options, add_size_option, describe, face_recipe, open_engine
 
 HELP = "write a face as a full-resolution PNG plus its recipe (or, with --sweep, an animation)"
 
@@ -20,24 +20,25 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     sweep.add_argument("--sweep", metavar="AXIS=LO:HI", help="the face moved along AXIS from LO to HI and back, as an animation (format by -o's extension)")
     sweep.add_argument("--frames", type=int, default=24, metavar="N", help="frames from LO to HI (default 24)")
     sweep.add_argument("--sheet", action="store_true", help="a contact sheet PNG of the frames, captioned, instead of an animation")
-    sweep.add_argument("--size", type=int, metavar="PX", help="frame size in pixels (default: the generator's resolution)")
+    add_size_option(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     if args.sweep:
         return run_sweep(args)
-    if args.sheet or args.size is not None:
-        raise UsageError("--sheet and --size go with --sweep")
+    if args.sheet:
+        raise UsageError("--sheet goes with --sweep")
     from tlgan_tui.export import save_face
 
     if not args.output.lower().endswith(".png"):
         raise UsageError(f"-o {args.output}: the output must be a .png file")
     engine = open_engine(args)
     recipe = face_recipe(engine, args)
-    png, sidecar = save_face(engine, recipe, args.output)
-    size = engine.generator.resolution
-    print(f"wrote {png} ({size}x{size}, {describe(engine, recipe)}) and {sidecar}")
+    png, sidecar = save_face(engine, recipe, args.output, args.size)
+    resolution = engine.generator.resolution
+    size = f"{args.size}x{args.size} resampled from {resolution}x{resolution}" if args.size and args.size != resolution else f"{resolution}x{resolution}"
+    print(f"wrote {png} ({size}, {describe(engine, recipe)}) and {sidecar}")
     return 0
 
 

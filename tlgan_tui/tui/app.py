@@ -44,6 +44,7 @@ class EditorApp(App[None]):
         face: Recipe | None = None,
         keymap: dict[str, str] | None = None,
         notes: tuple[str, ...] = (),
+        image_size: int | None = None,
     ) -> None:
         """`session` is resumed at once; `offer` is a saved session, which the user is asked
         about (both open on their axes: session.open_session); with neither, a new session
@@ -64,6 +65,7 @@ class EditorApp(App[None]):
         self.start_name = "the photo's face" if face is not None else f"seed {seed}'s face"
         self.keymap = dict(keymap or {})
         self.notes = notes
+        self.image_size = image_size
         self.editor: EditorScreen | None = None
         self.writer = SessionWriter(self.session_path, on_error=self._session_not_saved)
         self._warned_unsaved = False
@@ -97,7 +99,7 @@ class EditorApp(App[None]):
             # there, so p returns to the face the session was left on).
             session.new_face(self.start)
         self.session = session
-        self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
+        self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics, self.image_size)
         self.push_screen(self.editor)
         self.writer.save(session)
 

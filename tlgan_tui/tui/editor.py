@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
-from tlgan_tui.export import ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
+from tlgan_tui.export import ExportJob, ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import EDIT_RANGE, Session, SessionWriter
 from tlgan_tui.tui.graphics import Graphics
@@ -89,8 +89,12 @@ class EditorScreen(Screen):
         Binding("g", "gallery", "Gallery", id="gallery", tooltip="Pick from variations: the selected axis from -3 to +3, or random faces"),
     ]
 
-    def __init__(self, engine: Engine, session: Session, writer: SessionWriter, out: Path, graphics: Graphics) -> None:
+    def __init__(
+        self, engine: Engine, session: Session, writer: SessionWriter, out: Path, graphics: Graphics, image_size: int | None = None
+    ) -> None:
         super().__init__()
+        self.image_size = image_size
+        """N: save and export N x N pixels, resampled from the generator's own resolution."""
         self.engine = engine
         self.session = session
         self.writer = writer
@@ -255,7 +259,7 @@ class EditorScreen(Screen):
             if change():
                 self.changed()
         except TlganError as error:
-            self.notify(str(error), title="Not done", severity="warning")
+            self.notify(str(error), title="Not done", severity="warning", markup=False)
 
     def action_select(self, delta: int) -> None:
         names = self.session.axes.names
@@ -337,7 +341,7 @@ class EditorScreen(Screen):
 
     def _save(self, recipe: Recipe, axes: AxisSet) -> tuple[Path, Path]:
         folder = ensure_output_folder(self.out)
-        return save_face(self.engine, recipe, folder / face_filename(recipe), axes)
+        return save_face(self.engine, recipe, folder / face_filename(recipe), self.image_size, axes)
 
     def action_export(self) -> None:
         if self._export_cancel is not None:
@@ -355,10 +359,10 @@ class EditorScreen(Screen):
         export = partial(self._export, jobs, self.session.axes, self._export_cancel)
         self.run_worker(export, name="export", thread=True, exit_on_error=False)
 
-    def _export(self, jobs: list[tuple[Recipe, Path]], axes: AxisSet, cancel: threading.Event) -> ExportReport:
+    def _export(self, jobs: list[ExportJob], axes: AxisSet, cancel: threading.Event) -> ExportReport:
         ensure_output_folder(self.out)
         progress = lambda done, total: self.post_message(ExportProgress(done, total))  # noqa: E731
-        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel, axes=axes)
+        return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel, size=self.image_size, axes=axes)
 
     def on_export_progress(self, message: ExportProgress) -> None:
         self.query_one("#export-progress", ProgressBar).update(total=max(1, message.total), progress=message.done)
@@ -373,10 +377,10 @@ class EditorScreen(Screen):
         error = worker.error
         if error is not None:
             message = str(error) if isinstance(error, TlganError) else f"{type(error).__name__}: {error}"
-            self.notify(message, title="Save failed" if worker.name == "save" else "Export failed", severity="error", timeout=8)
+            self.notify(message, title="Save failed" if worker.name == "save" else "Export failed", severity="error", timeout=8, markup=False)
         elif worker.name == "save":
             png, sidecar = worker.result
-            size = self.engine.generator.resolution
+            size = self.image_size or self.engine.generator.resolution
             self.notify(f"Saved {png} ({size}x{size}) and {sidecar.name}", title="Saved", timeout=5)
         elif worker.name == "export":
             self._report_export(worker.result)
@@ -393,7 +397,7 @@ class EditorScreen(Screen):
         text = done + (f" ({', '.join(extra)})" if extra else "")
         if report.failed:
             where, why = report.failed[0]
-            self.notify(f"{text}\n{why}", title="Export", severity="error", timeout=10)
+            self.notify(f"{text}\n{why}", title="Export", severity="error", timeout=10, markup=False)
         else:
             self.notify(text, title="Export", timeout=5)
 
@@ -420,7 +424,7 @@ class EditorScreen(Screen):
             recipe = Recipe.load(path)
             recipe.check(self.session.axes, self.engine.generator)
         except TlganError as error:
-            self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
+            self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8, markup=False)
             return
         self._edit(lambda: self.session.new_face(recipe))
         self.notify(f"Loaded {path}", timeout=3)
@@ -431,7 +435,7 @@ class EditorScreen(Screen):
             axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim, self.engine.generator.edit_space)
             self.session.switch_axes(axes, str(Path(path).resolve()), self.engine.generator)
         except TlganError as error:
-            self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8)
+            self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8, markup=False)
             return
         self.changed()
         self._fit_axes_panel()

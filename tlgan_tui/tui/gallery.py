@@ -127,7 +127,7 @@ class GalleryScreen(Screen[tuple[str, Recipe] | None]):
         if event.worker.name != "gallery" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
         if event.state == WorkerState.ERROR:
-            self.notify(str(event.worker.error), title="Cannot draw the gallery", severity="error")
+            self.notify(str(event.worker.error), title="Cannot draw the gallery", severity="error", markup=False)
             return
         for i, frame in enumerate(event.worker.result):
             if frame is not None:

@@ -9,13 +9,14 @@ are listed in the README and used by EditorScreen.BINDINGS.
 from __future__ import annotations
 
 import difflib
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
+from tlgan_tui import userjson
 from tlgan_tui.errors import TlganError
+from tlgan_tui.safe_text import quoted
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -31,17 +32,14 @@ def load_keymap(path: Path, known_ids: list[str], required: bool) -> dict[str, s
         if required:
             raise KeymapError(f"keymap file not found: {path}")
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise KeymapError(f"cannot read keymap {path}: {error}") from error
+    data = userjson.read(path, "keymap", KeymapError, 2**20)
     if not isinstance(data, dict) or not all(isinstance(v, str) and v.strip() for v in data.values()):
         raise KeymapError(f'{path}: a keymap is a JSON object of binding id -> keys, e.g. {{"face.save": "ctrl+s"}}')
     for binding_id in data:
         if binding_id not in known_ids:
             close = difflib.get_close_matches(binding_id, known_ids, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known ids: {', '.join(known_ids)}"
-            raise KeymapError(f"{path}: unknown binding id {binding_id!r}{hint}")
+            raise KeymapError(f"{path}: unknown binding id {quoted(binding_id)}{hint}")
     return dict(data)
 
 
