@@ -25,11 +25,11 @@ def load_generator(kind: str = "default", weights: str | None = None, device: st
             raise CheckpointError(f"{error} (for a pg-GAN checkpoint add --generator pggan)") from None
     if kind == "pggan":
         from tlgan_tui.generators.pggan import PGGANGenerator
-        from tlgan_tui.generators.pggan_formats import LAYOUTS_READ
+        from tlgan_tui.generators.pggan_formats import LAYOUTS_READ, read_pggan
 
         if weights is None:
             raise CheckpointError(f"--generator pggan needs --weights FILE: a pg-GAN checkpoint in one of these layouts: {LAYOUTS_READ}")
-        return PGGANGenerator(weights, torch_device, precision)
+        return PGGANGenerator(read_pggan(weights), torch_device, precision)
     raise TlganError(f"unknown generator {kind!r}; choose one of {', '.join(KINDS)}")
 
 
