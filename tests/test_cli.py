@@ -139,3 +139,25 @@ def test_the_console_script_and_python_m_both_run(tmp_path):
     script = Path(sys.executable).with_name("tlgan")
     result = subprocess.run([str(script), "render", "--seed", "1", "-o", str(tmp_path / "f.png")], capture_output=True, text=True)
     assert result.returncode == 0 and (tmp_path / "f.png").is_file()
+
+
+def test_options_before_the_command_go_with_it_and_bare_options_open_the_editor():
+    from tlgan_tui.cli import with_command
+
+    assert with_command(["--generator", "pggan", "--weights", "w.pth", "render", "-o", "a.png"]) == [
+        "render", "--generator", "pggan", "--weights", "w.pth", "-o", "a.png"
+    ]
+    assert with_command(["--seed", "3"]) == ["edit", "--seed", "3"]
+    assert with_command([]) == ["edit"]
+
+
+def test_each_command_lists_only_the_options_that_apply_to_it(capsys):
+    for command, has_model_options in (("convert", False), ("train-extractor", False), ("render", True), ("edit", True)):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        assert ("--generator" in out) == has_model_options, command
+        assert "--debug" in out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "edit" in capsys.readouterr().out

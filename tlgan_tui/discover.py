@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from tlgan_tui.fitting import METHODS, fit_axis
 from tlgan_tui.generators import Generator
 from tlgan_tui.labelers import Attribute, Labeler
 from tlgan_tui.latent import on_sphere
+from tlgan_tui.paths import cache_dir
 
 FORMAT = "tlgan-discover/1"
 # Labelers need no more than this (the age network upscales to 256 px anyway); larger
@@ -61,9 +61,8 @@ class Settings:
 
 def default_work_dir(generator: Generator, labelers: Sequence[Labeler], settings: Settings) -> Path:
     """A cache folder that belongs to exactly one generator, set of labelers and seed."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     key = hashlib.sha256(json.dumps(run_identity(generator, labelers, settings), sort_keys=True).encode()).hexdigest()[:12]
-    return cache / "tlgan-tui" / "discover" / f"{generator.id}-seed{settings.seed}-{key}"
+    return cache_dir() / "discover" / f"{generator.id}-seed{settings.seed}-{key}"
 
 
 def run_identity(generator: Generator, labelers: Sequence[Labeler], settings: Settings) -> dict:
@@ -242,3 +241,24 @@ def merge_into(found: AxisSet, base: AxisSet) -> AxisSet:
         merged.provenance,
         merged.path,
     )
+
+
+def discover_into(
+    out: Path,
+    base: AxisSet,
+    generator: Generator,
+    labelers: Sequence[Labeler],
+    settings: Settings,
+    work_dir: Path,
+    progress: Progress | None = None,
+    only: Sequence[str] | None = None,
+) -> tuple[AxisSet, AxisSet]:
+    """Discover axes and merge them into the axis file `out` (or, when it does not exist yet,
+    into `base`, the axes in use), written atomically. Returns (found, written)."""
+    if out.is_file():
+        base = AxisSet.load(out)
+    base.check_generator(generator.id, generator.latent_dim)
+    found = discover(generator, labelers, settings, work_dir, progress, only)
+    merged = merge_into(found, base)
+    merged.save(out)
+    return found, merged

@@ -17,6 +17,10 @@ from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style
 
+COLOR_SYSTEMS = ("truecolor", "256", "auto")
+"""Colour depths a face can be drawn in: truecolour by default, since over SSH and in tmux
+COLORTERM is often missing and faces quantised to 256 colours posterise."""
+
 UPPER_HALF = "▀"
 _CACHE_LIMIT = 1 << 15
 _new_tuple = tuple.__new__  # skips the named tuples' argument handling: thousands per frame

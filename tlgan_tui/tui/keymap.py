@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from pathlib import Path
 
 from tlgan_tui.errors import TlganError
@@ -18,11 +17,6 @@ from tlgan_tui.errors import TlganError
 
 class KeymapError(TlganError):
     """A keymap file that cannot be used."""
-
-
-def default_keymap_path() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "tlgan" / "keymap.json"
 
 
 def load_keymap(path: Path, known_ids: list[str], required: bool) -> dict[str, str]:

@@ -1,0 +1,44 @@
+"""`tlgan axes`: the axes of the model in use, with their fit quality."""
+
+from __future__ import annotations
+
+import argparse
+
+from tlgan_tui.cli.common import add_model_options, QUALITY_LABELS, format_quality, open_engine
+
+HELP = "list the axes of the model in use, with their fit quality"
+
+
+def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = commands.add_parser("axes", help=HELP, description=HELP)
+    add_model_options(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    engine = open_engine(args)
+    axes = engine.axes
+    source = axes.path or "computed now (SeFa; no axis file for this generator)"
+    table = Table(title=f"{len(axes)} axes for {axes.generator_id} from {source}", title_justify="left", box=None)
+    rows = []
+    for axis in axes.info:
+        step = axis.format_value(1.0) if axis.per_step is not None and axis.unit else ""
+        rows.append((axis.name, axis.method, step, format_quality(axis.quality), axis.description))
+    # Every column but the description keeps its full width; the description gets what is left.
+    console = Console(soft_wrap=True)
+    headings = ("axis", "method", "per unit step", "fit quality")
+    widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(headings)]
+    for column, width in zip(headings, widths):
+        table.add_column(column, no_wrap=True, width=width)
+    room = console.width - sum(width + 2 for width in widths) - 2
+    if room >= 12:
+        table.add_column("description", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in rows:
+        table.add_row(*(row if room >= 12 else row[:4]))
+    console.print(table)
+    if any(key in QUALITY_LABELS for axis in axes.info for key in axis.quality):
+        console.print("fit quality: acc / R² = held-out accuracy / R² of the fit; stab = cosine of the directions fitted on two halves of the faces", style="dim")
+    return 0

@@ -1,0 +1,131 @@
+"""What the commands share: the parser class, the model and face options, and small helpers."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+from typing import Callable, Iterator, Sequence
+
+from tlgan_tui.errors import TlganError
+
+EXIT_USAGE = 2
+
+
+class UsageError(TlganError):
+    """A command line that cannot be acted on."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2), like every other error."""
+
+    def error(self, message: str) -> None:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def seed_value(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 up, not {text!r}")
+    return seed
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    from tlgan_tui.generators import KINDS
+    from tlgan_tui.generators.precision import CHOICES as PRECISIONS
+
+    group = parser.add_argument_group("model")
+    group.add_argument("--generator", default="default", choices=KINDS, help="default (the embedded DigiFace DCGAN) or pggan (needs --weights)")
+    group.add_argument("--weights", metavar="FILE", help="generator weights (safetensors or torch checkpoint)")
+    group.add_argument("--axes", metavar="FILE", help="axis file (default: the one shipped for the generator)")
+    group.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    group.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="arithmetic of the generator (default auto: fp16 on a GPU with tensor cores, else fp32)",
+    )
+
+
+def add_face_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--seed", type=seed_value, help="the face of this seed (default: a random one)")
+    source.add_argument("--recipe", metavar="FILE", help="a recipe file (a PNG's .json sidecar)")
+    parser.add_argument("--set", action="append", default=[], metavar="AXIS=VALUE", help="move along an axis (repeatable)")
+    parser.add_argument("--lock", action="append", default=[], metavar="AXIS", help="hold an axis's attribute while others move (repeatable)")
+
+
+def open_engine(args: argparse.Namespace):
+    from tlgan_tui.engine import Engine
+
+    return Engine.open(args.generator, args.weights, args.device, args.axes, args.precision)
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, float]:
+    offsets = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--set expects AXIS=VALUE, got {item!r}")
+        try:
+            number = float(value)
+        except ValueError as error:
+            raise UsageError(f"--set {item!r}: {value!r} is not a number") from error
+        if not math.isfinite(number):
+            raise UsageError(f"--set {item!r}: the value must be a finite number")
+        offsets[name.strip()] = number
+    return offsets
+
+
+def face_recipe(engine, args: argparse.Namespace):
+    """The recipe the face options describe, checked against the engine's generator and axes."""
+    from tlgan_tui.recipe import Recipe
+
+    recipe = Recipe.load(args.recipe) if args.recipe else engine.new_recipe(args.seed)
+    recipe.latent(engine.axes)  # refuses a recipe for another generator or axis set
+    sets = parse_sets(args.set)
+    if not sets and not args.lock:
+        return recipe
+    for name in [*sets, *args.lock]:
+        engine.axes.index(name)
+    return recipe.edited({**recipe.offsets, **sets}, recipe.locks | set(args.lock), engine.axes)
+
+
+def describe(engine, recipe) -> str:
+    source = f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent"
+    axes = engine.axes
+    moves = [f"{name} {axes.axis(name).format_value(value, axes.effect(name, recipe.locks))}" for name, value in recipe.offsets.items()]
+    locks = [f"locked {', '.join(sorted(recipe.locks))}"] if recipe.locks else []
+    return " · ".join([source, *moves, *locks])
+
+
+QUALITY_LABELS = {"accuracy": "acc", "r2": "R²", "stability": "stab"}
+
+
+def format_quality(quality: dict[str, float]) -> str:
+    return "  ".join(f"{QUALITY_LABELS.get(key, key)} {value:.2f}" for key, value in quality.items())
+
+
+def split_names(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
+
+
+@contextlib.contextmanager
+def progress_bars(describe: Callable[[str], str]) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress(stage, done, total) callback that shows one bar with an ETA per stage, on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(describe(stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield progress

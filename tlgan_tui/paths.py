@@ -1,0 +1,40 @@
+"""Every place on disk tlgan uses by default, in one module (the XDG base directories)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _base(variable: str, fallback: str) -> Path:
+    value = os.environ.get(variable)
+    # The XDG spec says relative paths are to be ignored.
+    return Path(value) if value and os.path.isabs(value) else Path.home() / fallback
+
+
+def state_dir() -> Path:
+    """$XDG_STATE_HOME/tlgan: sessions."""
+    return _base("XDG_STATE_HOME", ".local/state") / "tlgan"
+
+
+def config_dir() -> Path:
+    """$XDG_CONFIG_HOME/tlgan: the keymap."""
+    return _base("XDG_CONFIG_HOME", ".config") / "tlgan"
+
+
+def cache_dir() -> Path:
+    """$XDG_CACHE_HOME/tlgan: labelled shards of discovery runs, anything that can be remade."""
+    return _base("XDG_CACHE_HOME", ".cache") / "tlgan"
+
+
+def data_dir() -> Path:
+    """$XDG_DATA_HOME/tlgan: what the user made and wants kept (their own axes, labels)."""
+    return _base("XDG_DATA_HOME", ".local/share") / "tlgan"
+
+
+def default_session_path() -> Path:
+    return state_dir() / "session.json"
+
+
+def default_keymap_path() -> Path:
+    return config_dir() / "keymap.json"
