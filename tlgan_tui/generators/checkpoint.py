@@ -11,8 +11,9 @@ configuration object is admitted as `PlainConfig`, an attribute bag built withou
 
 A loader then checks the refs it needs against its network (`check_shapes`, with shapes from
 `module_shapes` of the network built on the meta device, which costs no memory) and only then
-asks `WeightsFile.load` for the data. `load` refuses tensors that claim more memory than the
-file holds for them (stride-0 or overlapping views), and weights that are NaN or infinite.
+asks `WeightsFile.load` for the data. `load` refuses tensors that claim more than twice the
+memory the file holds for them (stride-0 or overlapping views), and weights that are NaN or
+infinite.
 
 Every string read from a file reaches a message through safe_text (keys, global names, paths).
 """
@@ -42,6 +43,9 @@ LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
 MAX_PICKLE_BYTES = 64 * 2**20
 """A state dict's pickle is a few KB per hundred tensors; the data lives beside it."""
+MAX_SHARING = 2
+"""Tensors may claim at most this many times the bytes the file holds for them: views and tied
+weights share storage, a stride-0 expansion claims thousands of times what it holds."""
 MAX_DIMS = 8
 MAX_DIM_SIZE = 2**40
 FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -159,7 +163,8 @@ class WeightsFile:
         """The tensors of `refs` (keyed as in the file), read from disk.
 
         Refuses, before reading anything, refs that are not dense tensors and a set of refs
-        that claims more memory than the file holds for it (stride-0 or overlapping views);
+        that claims more than MAX_SHARING times the memory the file holds for it (stride-0 or
+        overlapping views);
         after reading, with `finite`, any float tensor holding NaN or infinity (named by its
         key). Check dtypes and shapes first (`check_shapes`)."""
         for key, ref in refs.items():
@@ -167,7 +172,7 @@ class WeightsFile:
                 raise CheckpointError(f"refusing {shown(self.path)}: {quoted(key)} is {_kind_problem(ref)}")
         claimed = sum(ref.nbytes for ref in refs.values())
         held = sum(storage.nbytes for storage in {id(ref.storage): ref.storage for ref in refs.values()}.values())
-        if claimed > held:
+        if claimed > MAX_SHARING * held:
             raise CheckpointError(
                 f"refusing {shown(self.path)}: its tensors claim {_mb(claimed)} of memory but the file holds "
                 f"{_mb(held)} for them (stride-0 or overlapping views)"
