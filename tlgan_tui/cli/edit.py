@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tlgan_tui.cli.common import add_model_options, open_engine, seed_value
+from tlgan_tui.cli.common import UsageError, add_model_options, open_engine, seed_value
 from tlgan_tui.terminal import COLOR_SYSTEMS
 from tlgan_tui.tui.graphics import MODES as GRAPHICS_MODES
 
@@ -28,8 +28,12 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_interpreter
+    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, missing_terminal, tune_interpreter
     from tlgan_tui.tui.graphics import choose_graphics
+
+    missing = missing_terminal()
+    if missing is not None:
+        raise UsageError(f"the editor needs a terminal, and {missing} is not one (tlgan render, show and export work without one)")
 
     # All before Textual is imported: it reads the colour depth and frame rate then, and
     # textual-image can only ask the terminal about graphics before Textual takes it over.

@@ -65,12 +65,14 @@ class EditorApp(App[None]):
     def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+        # Notes name files and extras ("tlgan-tui[graphics]"): shown as written, not as markup.
         for note in self.notes:
-            self.notify(note, severity="warning", timeout=8)
+            self.notify(note, severity="warning", timeout=8, markup=False)
         if self.graphics.note:
-            self.notify(self.graphics.note, severity="warning", timeout=8)
+            self.notify(self.graphics.note, severity="warning", timeout=8, markup=False)
         if self.offer is not None:
-            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe()), self._begin)
+            start = f"Either way the editor starts on seed {self.seed}'s face." if self.seed is not None else ""
+            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe(), start), self._begin)
         else:
             self._begin(False)
 
@@ -79,10 +81,21 @@ class EditorApp(App[None]):
             session, self.engine.axes = self.offer
         else:
             session = self.session or Session(self.engine.new_recipe(self.seed))
+        if self.seed is not None:
+            # --seed N starts on that face, in a resumed session too (as a new face there, so
+            # p returns to the face the session was left on).
+            session.new_face(self.engine.new_recipe(self.seed))
         self.session = session
         self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
         self.push_screen(self.editor)
         self.writer.save(session)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No command palette over the "terminal too small" message: its commands would change
+        the face unseen."""
+        if action == "command_palette" and self.editor is not None and self.screen is self.editor:
+            return not self.editor.has_class("too-small")
+        return True
 
     def _session_not_saved(self, error: TlganError) -> None:
         self.post_message(SessionNotSaved(error))  # from the writer's thread: never wait on the UI
@@ -90,7 +103,7 @@ class EditorApp(App[None]):
     def on_session_not_saved(self, message: SessionNotSaved) -> None:
         if not self._warned_unsaved:  # once: editing goes on
             self._warned_unsaved = True
-            self.notify(f"{message.error}; editing goes on, but the session is not being saved", severity="error", timeout=10)
+            self.notify(f"{message.error}; editing goes on, but the session is not being saved", severity="error", timeout=10, markup=False)
 
     async def on_unmount(self) -> None:
         self.writer.close()
