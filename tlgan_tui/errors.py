@@ -54,3 +54,7 @@ class DatasetError(TlganError):
 
 class SessionError(TlganError):
     """A session file that cannot be read, or that belongs to another generator."""
+
+
+class PhotoError(TlganError):
+    """A photo that cannot be read, holds no face (or several), or cannot be projected."""

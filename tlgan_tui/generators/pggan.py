@@ -191,6 +191,8 @@ class PGGANCheckpoint:
 
 
 class PGGANGenerator(Generator):
+    face_framing = "celebahq"
+
     def __init__(self, checkpoint: PGGANCheckpoint, device: torch.device, precision: str = "auto"):
         self.weights_path = str(checkpoint.path)
         self.id = checkpoint.generator_id
