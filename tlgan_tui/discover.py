@@ -25,13 +25,10 @@ from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text
 from tlgan_tui.fitting import METHODS, fit_axis
 from tlgan_tui.generators import Generator
 from tlgan_tui.labelers import Attribute, Labeler
-from tlgan_tui.latent import on_sphere
 from tlgan_tui.paths import cache_dir
+from tlgan_tui.pipeline import LABEL_SIZE, label_faces
 
 FORMAT = "tlgan-discover/1"
-# Labelers need no more than this (the age network upscales to 256 px anyway); larger
-# generators are downscaled on their device before the copy.
-LABEL_SIZE = 256
 UNIT_STEP = 2.0
 """Units are measured between offsets -UNIT_STEP and +UNIT_STEP."""
 
@@ -75,11 +72,14 @@ def run_identity(generator: Generator, labelers: Sequence[Labeler], settings: Se
         "seed": settings.seed,
         "shard_size": settings.shard_size,
         "label_size": min(generator.resolution, LABEL_SIZE),
+        # StyleGAN's faces depend on the truncation they are drawn at
+        **({"truncation": generator.truncation} if generator.truncation is not None else {}),
     }
 
 
 def shard_latents(generator: Generator, seed: int, index: int, size: int) -> np.ndarray:
-    return on_sphere(np.random.default_rng([seed, 0, index]).standard_normal((size, generator.latent_dim)))
+    """The edit-space latents of one shard of faces (z on the sphere, or StyleGAN's w)."""
+    return generator.draw(np.random.default_rng([seed, 0, index]), size)
 
 
 def discover(
@@ -133,7 +133,7 @@ def discover(
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         }
     }
-    return AxisSet(generator.id, directions, info, provenance)
+    return AxisSet(generator.id, directions, info, provenance, space=generator.edit_space)
 
 
 def label_samples(
@@ -147,23 +147,46 @@ def label_samples(
     identity = run_identity(generator, labelers, settings)
     claim_work_dir(work_dir, identity)
     names = identity["attributes"]
-    count = -(-settings.samples // settings.shard_size)
+    count = shard_count(settings)
     zs, labels = [], {name: [] for name in names}
     for index in range(count):
         report("label", min(index * settings.shard_size, settings.samples), settings.samples)
-        path = work_dir / f"shard-{index:05d}.npz"
-        z = shard_latents(generator, settings.seed, index, settings.shard_size)
-        shard = read_shard(path, names, z)
-        if shard is None:
-            images = generator.synthesize(z, size=min(generator.resolution, LABEL_SIZE))
-            shard = {name: values for labeler in labelers for name, values in labeler(images).items()}
-            write_shard(path, z, shard)
+        z, shard = label_shard(generator, labelers, settings, work_dir, index)
         zs.append(z)
         for name in names:
             labels[name].append(shard[name])
     report("label", settings.samples, settings.samples)
     n = settings.samples
     return np.concatenate(zs)[:n], {name: np.concatenate(values)[:n] for name, values in labels.items()}
+
+
+def shard_count(settings: Settings) -> int:
+    return -(-settings.samples // settings.shard_size)
+
+
+def label_shard(generator: Generator, labelers: Sequence[Labeler], settings: Settings, work_dir: Path, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Shard `index`'s latents and labels: read from the work folder, or made and written there.
+    Shards depend on nothing but the run's identity and their index, so any worker of a
+    cluster can make any of them (`tlgan discover --engine ray`)."""
+    names = run_identity(generator, labelers, settings)["attributes"]
+    path = work_dir / f"shard-{index:05d}.npz"
+    z = shard_latents(generator, settings.seed, index, settings.shard_size)
+    shard = read_shard(path, names, z)
+    if shard is None:
+        shard = label_faces(labelers, generator.synthesize(z, size=min(generator.resolution, LABEL_SIZE)))
+        write_shard(path, z, shard)
+    return z, shard
+
+
+def missing_shards(generator: Generator, labelers: Sequence[Labeler], settings: Settings, work_dir: Path) -> list[int]:
+    """The shards of a run not labelled yet (claiming the work folder for it)."""
+    claim_work_dir(work_dir, run_identity(generator, labelers, settings))
+    names = run_identity(generator, labelers, settings)["attributes"]
+    return [
+        index
+        for index in range(shard_count(settings))
+        if read_shard(work_dir / f"shard-{index:05d}.npz", names, shard_latents(generator, settings.seed, index, settings.shard_size)) is None
+    ]
 
 
 def claim_work_dir(work_dir: Path, identity: dict) -> None:
@@ -216,14 +239,14 @@ def measure_units(
     report: Progress,
 ) -> dict[str, float]:
     """Each attribute's mean change per unit step along its own axis, on new faces."""
-    z0 = on_sphere(np.random.default_rng([settings.seed, 1]).standard_normal((settings.unit_faces, generator.latent_dim)))
+    z0 = generator.draw(np.random.default_rng([settings.seed, 1]), settings.unit_faces)
     size = min(generator.resolution, LABEL_SIZE)
     owner = {attribute.name: labeler for labeler in labelers for attribute in labeler.attributes}
     per_step = {}
     for done, (attribute, direction) in enumerate(zip(attributes, directions)):
         report("units", done, len(attributes))
         labeler = owner[attribute.name]
-        low, high = (labeler(generator.synthesize(on_sphere(z0 + a * direction), size=size))[attribute.name] for a in (-UNIT_STEP, UNIT_STEP))
+        low, high = (labeler(generator.synthesize(generator.in_space(z0 + a * direction), size=size))[attribute.name] for a in (-UNIT_STEP, UNIT_STEP))
         per_step[attribute.name] = float(np.mean(high - low) / (2 * UNIT_STEP))
     report("units", len(attributes), len(attributes))
     return per_step
@@ -240,6 +263,8 @@ def merge_into(found: AxisSet, base: AxisSet) -> AxisSet:
         [merged.info[i] for i in order],
         merged.provenance,
         merged.path,
+        merged.space,
+        merged.retired,
     )
 
 

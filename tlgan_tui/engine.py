@@ -18,15 +18,21 @@ from tlgan_tui.shipped import shipped_axes_path
 
 
 def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisSet:
-    """The axis file given, else the one shipped for this generator, else SeFa axes computed now."""
-    if path is None:
-        shipped = shipped_axes_path(generator.id)
-        if not shipped.is_file():
-            return sefa_axes(generator)
-        path = shipped
-    axes = AxisSet.load(path)
+    """The axis file given, else the one shipped for this generator followed by SeFa axes
+    computed now when it has none (published attribute axes and unsupervised ones side by side),
+    else SeFa axes computed now."""
+    if path is not None:
+        axes = AxisSet.load(path)
+        axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
+        return axes
+    shipped = shipped_axes_path(generator.id)
+    if not shipped.is_file():
+        return sefa_axes(generator)
+    axes = AxisSet.load(shipped)
     axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
-    return axes
+    if any(axis.method == "sefa" for axis in axes.info):
+        return axes
+    return axes.merged(sefa_axes(generator))
 
 
 def random_seed() -> int:
@@ -46,8 +52,9 @@ class Engine:
         device: str = "auto",
         axes: str | Path | None = None,
         precision: str = "auto",
+        truncation: float | None = None,
     ) -> "Engine":
-        model = load_generator(generator, weights, device, precision)
+        model = load_generator(generator, weights, device, precision, truncation)
         return cls(model, load_axes_for(model, axes))
 
     def new_recipe(self, seed: int | None = None) -> Recipe:
