@@ -30,11 +30,11 @@ def load_generator(
             raise CheckpointError(f"{error} (for a pg-GAN checkpoint add --generator pggan)") from error
     if kind == "pggan":
         from tlgan_tui.generators.pggan import PGGANGenerator
-        from tlgan_tui.generators.pggan_formats import LAYOUTS_READ
+        from tlgan_tui.generators.pggan_formats import LAYOUTS_READ, read_pggan
 
         if weights is None:
             raise CheckpointError(f"--generator pggan needs --weights FILE: a pg-GAN checkpoint in one of these layouts: {LAYOUTS_READ}")
-        return PGGANGenerator(weights, torch_device, precision)
+        return PGGANGenerator(read_pggan(weights), torch_device, precision)
     if kind == "stylegan":
         from tlgan_tui.generators.stylegan.generator import DEFAULT_TRUNCATION, StyleGANGenerator
         from tlgan_tui.generators.stylegan.layouts import LAYOUTS_READ as STYLEGAN_LAYOUTS

@@ -74,16 +74,25 @@ def _state_dict(contents: object, path: str) -> dict[str, torch.Tensor]:
     state = contents.get("netG_state_dict", contents) if isinstance(contents, dict) else None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path} holds no DCGAN state dict (expected 'main.N.weight' keys or 'netG_state_dict')")
-    state = {key.removeprefix("module."): value for key, value in state.items()}
-    needed = [f"main.{i}.weight" for i in CONV_INDICES]
-    needed += [f"main.{i + 1}.{p}" for i in CONV_INDICES[:-1] for p in ("weight", "bias", "running_mean", "running_var")]
-    missing = [key for key in needed if key not in state]
-    if missing:
-        shown = ", ".join(missing[:4]) + (" ..." if len(missing) > 4 else "")
-        raise CheckpointError(f"{path} is not a DCGAN 64x64 generator: missing {shown}")
+    state = {key.removeprefix("module."): value for key, value in state.items() if isinstance(key, str)}
+    convs = [f"main.{i}.weight" for i in CONV_INDICES]
+    norms = [f"main.{i + 1}.{p}" for i in CONV_INDICES[:-1] for p in ("weight", "bias", "running_mean", "running_var")]
+    missing = [key for key in convs + norms if key not in state]
+    malformed = [key for key in convs + norms if key in state and not _float_tensor(state[key], 4 if key in convs else 1)]
+    if missing or malformed:
+        problems = [f"{name} " + ", ".join(keys[:4]) + (" ..." if len(keys) > 4 else "") for name, keys in (("missing", missing), ("malformed", malformed)) if keys]
+        raise CheckpointError(f"{path} is not a DCGAN 64x64 generator: {'; '.join(problems)}")
+    for key in norms:
+        channels = state[f"main.{int(key.split('.')[1]) - 1}.weight"].shape[1]
+        if state[key].shape[0] != channels:
+            raise CheckpointError(f"{path}: {key} has {state[key].shape[0]} entries, its layer gives {channels} channels")
     for a, b in zip(CONV_INDICES, CONV_INDICES[1:]):
         if state[f"main.{a}.weight"].shape[1] != state[f"main.{b}.weight"].shape[0]:
             raise CheckpointError(f"{path}: layer main.{a} gives {state[f'main.{a}.weight'].shape[1]} channels, main.{b} expects {state[f'main.{b}.weight'].shape[0]}")
     if state[f"main.{CONV_INDICES[-1]}.weight"].shape[1] != 3:
         raise CheckpointError(f"{path}: the last layer must give 3 (RGB) channels")
     return state
+
+
+def _float_tensor(value: object, dims: int) -> bool:
+    return isinstance(value, torch.Tensor) and value.is_floating_point() and value.dim() == dims

@@ -8,7 +8,8 @@ convolutions; every layer but the last is followed by leaky ReLU (0.2) and pixel
 to [-1, 1]). Weights are kept as trained with the equalised learning rate: each layer multiplies
 its weight by gain / sqrt(fan_in) where it uses it, and adds its bias after that. The gains are
 NVIDIA's: sqrt(2)/4 for the dense layer (over a fan-in of the latent size), sqrt(2) for the
-convolutions, 1 for toRGB. pggan_formats translates every checkpoint layout to this one.
+convolutions, 1 for toRGB. pggan_formats translates every checkpoint layout to this one's state
+dict (a PGGANCheckpoint); this module never reads files.
 
 `lod` (level of detail) is how far a model still growing blends toward its lower resolutions;
 trained models have lod 0. The same mechanism gives the draft preview: stop at 128 or 256 and
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -166,14 +168,33 @@ def draft_resolution(full: int, size: int, device: torch.device) -> int | None:
     return None
 
 
+@dataclass
+class PGGANCheckpoint:
+    """What a ProgressiveGenerator is made from, whatever file layout it came in."""
+
+    state: dict[str, torch.Tensor]
+    """ProgressiveGenerator's state dict, float32."""
+    latent_dim: int
+    channels: tuple[int, ...]
+    lod: float
+    final_tanh: bool
+    source: str
+    """The layout it was read from, for people: "genforce/SeFa layout, generator_smooth"."""
+    generator_id: str
+    title: str
+    path: Path | None = None
+    """The file it was read from (None for weights made in memory, as benchmarks make them)."""
+
+    @property
+    def resolution(self) -> int:
+        return 4 * 2 ** (len(self.channels) - 1)
+
+
 class PGGANGenerator(Generator):
     face_framing = "celebahq"
 
-    def __init__(self, weights: str | Path, device: torch.device, precision: str = "auto"):
-        from tlgan_tui.generators.pggan_formats import read_pggan
-
-        checkpoint = read_pggan(weights)
-        self.weights_path = str(weights)
+    def __init__(self, checkpoint: PGGANCheckpoint, device: torch.device, precision: str = "auto"):
+        self.weights_path = str(checkpoint.path)
         self.id = checkpoint.generator_id
         self.latent_dim = checkpoint.latent_dim
         self.resolution = checkpoint.resolution
@@ -191,7 +212,7 @@ class PGGANGenerator(Generator):
             network.to(memory_format=torch.channels_last)
         self.network, self.dtype, self.precision_error = self._with_precision(network, precision)
         self.precision = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
-        self.description = f"{checkpoint.title} from {Path(weights).name} ({checkpoint.source}), {self._precision_note()}"
+        self.description = f"{checkpoint.title} from {Path(self.weights_path).name} ({checkpoint.source}), {self._precision_note()}"
 
     def _with_precision(self, network: ProgressiveGenerator, precision: str) -> tuple[ProgressiveGenerator, torch.dtype, float | None]:
         """The network in the precision asked for, and its relative image error against fp32 on

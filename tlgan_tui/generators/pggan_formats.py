@@ -1,28 +1,25 @@
-"""The pg-GAN checkpoint layouts tlgan reads, each translated to ProgressiveGenerator's own.
+"""The pg-GAN checkpoint layouts tlgan reads, each a table from ProgressiveGenerator's own
+state-dict keys to the file's keys, with the transform beside each row.
 
-A layout is recognised by its keys, checked key by key and shape by shape against what its
-channel plan implies, then translated; a mismatch names the layout and the keys that differ.
-Files are read by checkpoint.read_checkpoint only (weights-only torch.load or safetensors).
-L levels (resolutions 4 .. 4*2**(L-1)), channel c_k at level k, latent size d:
+A file is recognised by its keys; its channel plan is read off the declared shapes of its toRGB
+weights (L levels, resolutions 4 .. 4*2**(L-1)), the network is built on the meta device (no
+memory) and the shapes the file must have are derived from that network's state dict through the
+table, never written out by hand. Everything is checked once, before any tensor is read; then
+only the tensors the table names are read (checkpoint.WeightsFile.load refuses NaN and stride-0
+tricks) and translated.
 
 - genforce/InterFaceGAN `pggan_celebahq.pth`: a flat state dict of 6L + 1 keys (55 at 1024):
-  `lod`, `layer{i}.conv.weight`, `layer{i}.wscale.bias` (i < 2L), `output{k}.conv.weight`,
-  `output{k}.wscale.bias`. layer0 is a 4x4 convolution (padding 3) on the 1x1 latent, weight
-  (c_0, d, 4, 4); weights are scaled by gain/sqrt(fan_in) when used and the bias is added after.
-- genforce/SeFa `pggan_celebahq1024.pth`: {'generator_smooth' or 'generator': {`lod`,
-  `layer{i}.weight`, `layer{i}.bias`, `output{k}.weight`, `output{k}.bias`}}, the same
-  convention (weights stored unscaled, bias added after scaling). `generator_smooth` (the
-  moving average) is preferred.
-- pytorch_GAN_zoo PGAN (celebAHQ-256, -512): {'config', 'netG', 'netD', 'avgG'}, `avgG`
-  preferred: `formatLayer.module.*` (a Linear d -> 16 c_0, rows (c, y, x)),
-  `groupScale0.0.module.*`, `scaleLayers.{s}.{0,1}.module.*`, `toRGBLayers.{k}.module.*`
-  (older saves drop `.module`). Every layer multiplies its whole output, bias included, by
-  sqrt(2/fan_in), toRGB too. `config` (alpha, loss) is read as plain data when present.
-- tlgan's own (`tlgan convert`): a safetensors file holding ProgressiveGenerator's state dict in
-  float32 (`blocks.0.dense.weight` (16 c_0, d), `blocks.0.dense.bias` (16 c_0),
-  `blocks.0.conv.*`, `blocks.{k}.conv0.*`, `blocks.{k}.conv1.*`, `to_rgb.{k}.*`; NVIDIA's gains,
-  bias added after scaling) and metadata: format `tlgan-pggan/1`, generator_id, source, lod,
-  final_tanh.
+  `lod`, `layer{i}.conv.weight`, `layer{i}.wscale.bias`, `output{k}.conv.weight`,
+  `output{k}.wscale.bias`; NVIDIA's convention (weight scaled by gain/sqrt(fan_in) where used,
+  bias added after). layer0 is a 4x4 convolution (padding 3) of the 1x1 latent.
+- genforce/SeFa `pggan_celebahq1024.pth`: {'generator_smooth' (preferred) or 'generator': the
+  same with `layer{i}.weight`, `layer{i}.bias`, `output{k}.weight`, `output{k}.bias`}.
+- pytorch_GAN_zoo PGAN (celebAHQ-256, -512): {'config', 'netG', 'netD', 'avgG' (preferred)}:
+  `formatLayer`, `groupScale0.0`, `scaleLayers.{s}.{0,1}`, `toRGBLayers.{k}`, each `.module.`
+  weight and bias (older saves drop `.module`); every layer multiplies its whole output, bias
+  included, by sqrt(2/fan_in). `config` (alpha, loss) is read as plain data when present.
+- tlgan's own (`tlgan convert`): safetensors of ProgressiveGenerator's state dict in float32 and
+  metadata: format `tlgan-pggan/1`, generator_id, title, source, lod, final_tanh.
 """
 
 from __future__ import annotations
@@ -32,20 +29,22 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
+from torch import nn
 
 from tlgan_tui.errors import CheckpointError
 from tlgan_tui.fileio import atomic_write_bytes
-from tlgan_tui.generators.checkpoint import PlainConfig, read_checkpoint
-from tlgan_tui.generators.pggan import CONV_GAIN, DENSE_GAIN, RGB_GAIN
+from tlgan_tui.generators.checkpoint import PlainConfig, TensorRef, WeightsFile, check_shapes, few, module_shapes, open_weights
+from tlgan_tui.generators.pggan import PGGANCheckpoint, ProgressiveGenerator
+from tlgan_tui.safe_text import quoted, shown
 
 FORMAT = "tlgan-pggan/1"
 NVIDIA_CELEBAHQ_CHANNELS = (512, 512, 512, 512, 256, 128, 64, 32, 16)
 ZOO_CELEBAHQ_RESOLUTIONS = (256, 512)
+MAX_LEVELS = 9
 GENERATOR_ID = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 LAYOUTS_READ = (
     "genforce/InterFaceGAN (layer0.conv.weight, ..., output0.wscale.bias), "
@@ -54,23 +53,63 @@ LAYOUTS_READ = (
     f"tlgan safetensors ({FORMAT})"
 )
 
+__all__ = ["FORMAT", "LAYOUTS_READ", "NVIDIA_CELEBAHQ_CHANNELS", "PGGANCheckpoint", "convert_checkpoint", "read_pggan", "write_tlgan"]
 
-@dataclass
-class PGGANCheckpoint:
-    state: dict[str, torch.Tensor]
-    """ProgressiveGenerator's state dict, float32."""
-    latent_dim: int
-    channels: tuple[int, ...]
-    lod: float
-    final_tanh: bool
-    source: str
-    """The layout it was read from, for people: "genforce/SeFa layout, generator_smooth"."""
-    generator_id: str
-    title: str
 
-    @property
-    def resolution(self) -> int:
-        return 4 * 2 ** (len(self.channels) - 1)
+# -- transforms: their tensor -> ours, and the shape theirs must have for ours ---------------------
+
+
+@dataclass(frozen=True)
+class Transform:
+    """How a file's tensor becomes ours. `apply` gets the tensor (float32) and our layer (built
+    on the meta device: its `scale` is gain/sqrt(fan_in)); `their_shape` maps our shape to the
+    shape the file must declare."""
+
+    name: str
+    apply: Callable[[torch.Tensor, nn.Module], torch.Tensor]
+    their_shape: Callable[[tuple[int, ...]], tuple[int, ...]] = lambda ours: ours
+
+
+def _zoo_weight(weight: torch.Tensor, layer: nn.Module) -> torch.Tensor:
+    """The zoo's (W x + b) * sqrt(2/fan_in) as NVIDIA's W' x * gain/sqrt(fan_in) + b'."""
+    fan_in = weight[0].numel()
+    return weight * (math.sqrt(2 / fan_in) / layer.scale)
+
+
+def _zoo_bias(bias: torch.Tensor, layer: nn.Module) -> torch.Tensor:
+    return bias * math.sqrt(2 / layer.weight[0].numel())
+
+
+def _conv4x4_as_dense(weight: torch.Tensor, layer: nn.Module) -> torch.Tensor:
+    # layer0 convolves the 1x1 latent with padding 3: output pixel (y, x) reads kernel tap
+    # (3 - y, 3 - x). As a dense layer its rows are (channel, y, x): flip, then channels first.
+    channels, latent = weight.shape[:2]
+    return weight.flip(2, 3).permute(0, 2, 3, 1).reshape(channels * 16, latent)
+
+
+SAME = Transform("as is", lambda tensor, layer: tensor)
+CONV4X4_AS_DENSE = Transform("4x4 kernel flipped, as rows (channel, y, x)", _conv4x4_as_dense, lambda ours: (ours[0] // 16, ours[1], 4, 4))
+BIAS_PER_PIXEL = Transform("repeated for each of the 4x4 pixels", lambda bias, layer: bias.repeat_interleave(16), lambda ours: (ours[0] // 16,))
+ZOO_WEIGHT = Transform("times sqrt(2/fan_in) / (gain/sqrt(fan_in))", _zoo_weight)
+ZOO_BIAS = Transform("times sqrt(2/fan_in)", _zoo_bias)
+
+
+@dataclass(frozen=True)
+class Row:
+    ours: str
+    theirs: str
+    transform: Transform = SAME
+
+
+# -- the tables ---------------------------------------------------------------------------------
+
+
+def _our_layers(levels: int) -> list[str]:
+    """ProgressiveGenerator's equalised layers in the order NVIDIA numbers them (layer{i})."""
+    layers = ["blocks.0.dense", "blocks.0.conv"]
+    for k in range(1, levels):
+        layers += [f"blocks.{k}.conv0", f"blocks.{k}.conv1"]
+    return layers
 
 
 @dataclass(frozen=True)
@@ -83,36 +122,63 @@ class GenforceNames:
     rgb_weight: str
     rgb_bias: str
 
+    def table(self, levels: int) -> list[Row]:
+        rows = []
+        for i, ours in enumerate(_our_layers(levels)):
+            rows.append(Row(f"{ours}.weight", self.weight.format(i), CONV4X4_AS_DENSE if i == 0 else SAME))
+            rows.append(Row(f"{ours}.bias", self.bias.format(i), BIAS_PER_PIXEL if i == 0 else SAME))
+        for k in range(levels):
+            rows += [Row(f"to_rgb.{k}.weight", self.rgb_weight.format(k)), Row(f"to_rgb.{k}.bias", self.rgb_bias.format(k))]
+        return rows
+
 
 INTERFACEGAN = GenforceNames("genforce/InterFaceGAN", "layer{}.conv.weight", "layer{}.wscale.bias", "output{}.conv.weight", "output{}.wscale.bias")
 SEFA = GenforceNames("genforce/SeFa", "layer{}.weight", "layer{}.bias", "output{}.weight", "output{}.bias")
 ZOO = "pytorch_GAN_zoo PGAN"
+TLGAN = f"tlgan safetensors ({FORMAT})"
+
+
+def zoo_table(levels: int) -> list[Row]:
+    """Keys as the zoo writes them once `.module.` is dropped."""
+    theirs = ["formatLayer", "groupScale0.0"] + [f"scaleLayers.{s}.{j}" for s in range(levels - 1) for j in (0, 1)]
+    theirs += [f"toRGBLayers.{k}" for k in range(levels)]
+    ours = _our_layers(levels) + [f"to_rgb.{k}" for k in range(levels)]
+    rows = []
+    for our, their in zip(ours, theirs):
+        rows += [Row(f"{our}.weight", f"{their}.weight", ZOO_WEIGHT), Row(f"{our}.bias", f"{their}.bias", ZOO_BIAS)]
+    return rows
+
+
+def tlgan_table(levels: int) -> list[Row]:
+    layers = _our_layers(levels) + [f"to_rgb.{k}" for k in range(levels)]
+    return [Row(f"{layer}.{name}", f"{layer}.{name}") for layer in layers for name in ("weight", "bias")]
+
+
+# -- reading --------------------------------------------------------------------------------------
 
 
 def read_pggan(path: str | Path) -> PGGANCheckpoint:
-    """Read a pg-GAN checkpoint in any layout above, or say why it is not one."""
-    path = Path(path)
-    contents = read_checkpoint(path)
-    if path.suffix == ".safetensors":
-        metadata = _safetensors_metadata(path)
-        if metadata.get("format") == FORMAT:
-            return _from_tlgan(contents, metadata, path)
+    """Read a pg-GAN checkpoint in any layout above, or say in one line why it is not one."""
+    weights = open_weights(path)
+    path, contents = weights.path, weights.contents
+    if weights.metadata.get("format") == FORMAT:
+        return _from_tlgan(weights)
     if not isinstance(contents, Mapping):
-        raise CheckpointError(f"{path} is not a pg-GAN checkpoint: it holds a {type(contents).__name__}, expected one of {LAYOUTS_READ}")
+        raise CheckpointError(f"{shown(path)} is not a pg-GAN checkpoint: it holds a {type(contents).__name__}, expected one of {LAYOUTS_READ}")
     for key in ("generator_smooth", "generator"):
         if isinstance(contents.get(key), Mapping):
-            return _from_genforce(_unprefixed(contents[key]), SEFA, f"{SEFA.label} layout, {key}", path)
+            return _from_genforce(weights, _unprefixed(contents[key]), SEFA, f"{SEFA.label} layout, {key}")
     for key in ("avgG", "netG"):
         if isinstance(contents.get(key), Mapping):
-            return _from_zoo(_unprefixed(contents[key]), _config_fields(contents.get("config")), f"{ZOO} checkpoint, {key}", path)
+            return _from_zoo(weights, _unprefixed(contents[key]), _config_fields(contents.get("config")), f"{ZOO} checkpoint, {key}")
     state = _unprefixed(contents)
     if INTERFACEGAN.weight.format(0) in state or INTERFACEGAN.rgb_weight.format(0) in state:
-        return _from_genforce(state, INTERFACEGAN, f"{INTERFACEGAN.label} layout", path)
+        return _from_genforce(weights, state, INTERFACEGAN, f"{INTERFACEGAN.label} layout")
     if SEFA.weight.format(0) in state or SEFA.rgb_weight.format(0) in state:
-        return _from_genforce(state, SEFA, f"{SEFA.label} layout", path)
+        return _from_genforce(weights, state, SEFA, f"{SEFA.label} layout")
     if any(key.startswith(("formatLayer.", "toRGBLayers.")) for key in state):
-        return _from_zoo(state, {}, f"{ZOO} generator state dict", path)
-    raise CheckpointError(f"{path} is not a pg-GAN checkpoint in a layout tlgan reads ({LAYOUTS_READ}); it holds {_few(list(contents))}")
+        return _from_zoo(weights, state, {}, f"{ZOO} generator state dict")
+    raise CheckpointError(f"{shown(path)} is not a pg-GAN checkpoint in a layout tlgan reads ({LAYOUTS_READ}); it holds {few(list(contents))}")
 
 
 def write_tlgan(checkpoint: PGGANCheckpoint, path: str | Path) -> Path:
@@ -136,98 +202,88 @@ def convert_checkpoint(source: str | Path, target: str | Path) -> PGGANCheckpoin
     return checkpoint
 
 
-# -- genforce (InterFaceGAN, SeFa): NVIDIA's convention already ------------------------------
+@dataclass(frozen=True)
+class _Plan:
+    """What a file's declared shapes say the network is."""
+
+    latent: int
+    channels: tuple[int, ...]
 
 
-def _from_genforce(state: dict[str, Any], names: GenforceNames, source: str, path: Path) -> PGGANCheckpoint:
-    levels = _count(state, names.rgb_weight, f"{names.label}", path)
-    channels = tuple(_dim(state, names.rgb_weight.format(k), 1) for k in range(levels))
-    latent = _dim(state, names.weight.format(0), 1)
-    expected: dict[str, tuple[int, ...]] = {"lod": ()}
-    expected[names.weight.format(0)] = (channels[0], latent, 4, 4)
-    expected[names.weight.format(1)] = (channels[0], channels[0], 3, 3)
-    for k in range(1, levels):
-        expected[names.weight.format(2 * k)] = (channels[k], channels[k - 1], 3, 3)
-        expected[names.weight.format(2 * k + 1)] = (channels[k], channels[k], 3, 3)
-    for i in range(2 * levels):
-        expected[names.bias.format(i)] = (channels[i // 2],)
-    for k in range(levels):
-        expected[names.rgb_weight.format(k)] = (3, channels[k], 1, 1)
-        expected[names.rgb_bias.format(k)] = (3,)
-    _check_layout(state, expected, {"lod"}, names.label, path)
-
-    def tensor(key: str) -> torch.Tensor:
-        return state[key].float()
-
-    # layer0 convolves the 1x1 latent with padding 3: output pixel (y, x) reads kernel tap
-    # (3 - y, 3 - x). As a dense layer its rows are (channel, y, x): flip, then channels first.
-    dense = tensor(names.weight.format(0)).flip(2, 3).permute(0, 2, 3, 1).reshape(channels[0] * 16, latent)
-    out = {
-        "blocks.0.dense.weight": dense,
-        "blocks.0.dense.bias": tensor(names.bias.format(0)).repeat_interleave(16),
-        "blocks.0.conv.weight": tensor(names.weight.format(1)),
-        "blocks.0.conv.bias": tensor(names.bias.format(1)),
-    }
-    for k in range(1, levels):
-        for j, conv in enumerate(("conv0", "conv1")):
-            out[f"blocks.{k}.{conv}.weight"] = tensor(names.weight.format(2 * k + j))
-            out[f"blocks.{k}.{conv}.bias"] = tensor(names.bias.format(2 * k + j))
-    for k in range(levels):
-        out[f"to_rgb.{k}.weight"] = tensor(names.rgb_weight.format(k))
-        out[f"to_rgb.{k}.bias"] = tensor(names.rgb_bias.format(k))
-    lod = float(state["lod"]) if "lod" in state else 0.0
-    return _checkpoint(out, latent, channels, lod, False, source, "genforce", path)
+def _translate(
+    weights: WeightsFile,
+    state: Mapping[str, Any],
+    table: Callable[[int], list[Row]],
+    plan: _Plan,
+    label: str,
+    extras: Mapping[str, tuple[int, ...]] | None = None,
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Check `state` against `table` for the network of `plan` (shapes from the network built
+    on the meta device), then read and translate: our state dict, and the `extras` (optional
+    keys beside the table, such as genforce's lod) as read."""
+    with torch.device("meta"):
+        network = ProgressiveGenerator(latent_dim=plan.latent, channels=plan.channels)
+    ours = module_shapes(network)
+    rows = table(len(plan.channels))
+    extras = extras or {}
+    assert {row.ours for row in rows} == set(ours), "a layout table must cover the network's state dict exactly"
+    expected = {row.theirs: row.transform.their_shape(ours[row.ours]) for row in rows} | dict(extras)
+    check_shapes(state, expected, label=label, path=weights.path, optional=extras)
+    read = weights.load({key: state[key] for key in expected if key in state})
+    layers = dict(network.named_modules())
+    out = {row.ours: row.transform.apply(read[row.theirs].float(), layers[row.ours.rsplit(".", 1)[0]]) for row in rows}
+    return out, {key: read[key] for key in extras if key in read}
 
 
-# -- pytorch_GAN_zoo: the whole output (bias too) is scaled by sqrt(2 / fan_in) --------------
+def _plan(state: Mapping[str, Any], rgb_weight: str, first_weight: str, label: str, path: Path) -> _Plan:
+    """Channels per level from the toRGB weights' declared shapes (their input channels), the
+    latent size from the first layer's; nothing is read but shapes."""
+    levels = 0
+    while rgb_weight.format(levels) in state:
+        levels += 1
+    if levels == 0:
+        raise CheckpointError(f"{shown(path)} looks like a {label} checkpoint but has no {rgb_weight.format(0)}; it holds {few(list(state))}")
+    if levels > MAX_LEVELS:
+        raise CheckpointError(f"{shown(path)}: {levels} resolutions ({rgb_weight.format(levels - 1)}) is more than 4..1024 allows")
+    sizes = {rgb_weight.format(k): 1 for k in range(levels)} | {first_weight: 1}
+    for key, axis in sizes.items():
+        value = state.get(key)
+        if key not in state:
+            raise CheckpointError(f"{shown(path)} does not match the {label} layout: missing {key}")
+        if not isinstance(value, TensorRef) or len(value.shape) <= axis or value.shape[axis] < 1:
+            shape = f"of shape {list(value.shape)}" if isinstance(value, TensorRef) else f"a {type(value).__name__}"
+            raise CheckpointError(f"{shown(path)} does not match the {label} layout: {key} is {shape}, not a weight")
+    return _Plan(state[first_weight].shape[1], tuple(state[rgb_weight.format(k)].shape[1] for k in range(levels)))
 
 
-def _from_zoo(state: dict[str, Any], config: dict[str, Any], source: str, path: Path) -> PGGANCheckpoint:
+# -- genforce (InterFaceGAN, SeFa): NVIDIA's convention already ---------------------------------
+
+
+def _from_genforce(weights: WeightsFile, state: dict[str, Any], names: GenforceNames, source: str) -> PGGANCheckpoint:
+    plan = _plan(state, names.rgb_weight, names.weight.format(0), names.label, weights.path)
+    out, extras = _translate(weights, state, names.table, plan, names.label, extras={"lod": ()})
+    lod = float(extras["lod"]) if "lod" in extras else 0.0
+    return _checkpoint(out, plan, lod, False, source, "genforce", weights.path)
+
+
+# -- pytorch_GAN_zoo: the whole output (bias too) is scaled by sqrt(2 / fan_in) --------------------
+
+
+def _from_zoo(weights: WeightsFile, state: dict[str, Any], config: dict[str, Any], source: str) -> PGGANCheckpoint:
     state = {key.replace(".module.", "."): value for key, value in state.items()}
-    _check_zoo_config(config, path)
-    levels = _count(state, "toRGBLayers.{}.weight", ZOO, path)
-    channels = tuple(_dim(state, f"toRGBLayers.{k}.weight", 1) for k in range(levels))
-    latent = _dim(state, "formatLayer.weight", 1)
-    expected: dict[str, tuple[int, ...]] = {
-        "formatLayer.weight": (16 * channels[0], latent),
-        "formatLayer.bias": (16 * channels[0],),
-        "groupScale0.0.weight": (channels[0], channels[0], 3, 3),
-        "groupScale0.0.bias": (channels[0],),
-    }
-    for s in range(levels - 1):
-        expected[f"scaleLayers.{s}.0.weight"] = (channels[s + 1], channels[s], 3, 3)
-        expected[f"scaleLayers.{s}.1.weight"] = (channels[s + 1], channels[s + 1], 3, 3)
-        expected[f"scaleLayers.{s}.0.bias"] = expected[f"scaleLayers.{s}.1.bias"] = (channels[s + 1],)
-    for k in range(levels):
-        expected[f"toRGBLayers.{k}.weight"] = (3, channels[k], 1, 1)
-        expected[f"toRGBLayers.{k}.bias"] = (3,)
-    _check_layout(state, expected, set(), ZOO, path)
-
-    def layer(prefix: str, gain: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """The zoo's (W x + b) * sqrt(2/fan_in) as NVIDIA's W' x * gain/sqrt(fan_in) + b'."""
-        weight, bias = state[f"{prefix}.weight"].float(), state[f"{prefix}.bias"].float()
-        fan_in = weight[0].numel()
-        zoo_scale = math.sqrt(2 / fan_in)
-        return weight * (zoo_scale / (gain / math.sqrt(fan_in))), bias * zoo_scale
-
-    out: dict[str, torch.Tensor] = {}
-    out["blocks.0.dense.weight"], out["blocks.0.dense.bias"] = layer("formatLayer", DENSE_GAIN)
-    out["blocks.0.conv.weight"], out["blocks.0.conv.bias"] = layer("groupScale0.0", CONV_GAIN)
-    for s in range(levels - 1):
-        for j, conv in enumerate(("conv0", "conv1")):
-            out[f"blocks.{s + 1}.{conv}.weight"], out[f"blocks.{s + 1}.{conv}.bias"] = layer(f"scaleLayers.{s}.{j}", CONV_GAIN)
-    for k in range(levels):
-        out[f"to_rgb.{k}.weight"], out[f"to_rgb.{k}.bias"] = layer(f"toRGBLayers.{k}", RGB_GAIN)
+    _check_zoo_config(config, weights.path)
+    plan = _plan(state, "toRGBLayers.{}.weight", "formatLayer.weight", ZOO, weights.path)
+    out, _ = _translate(weights, state, zoo_table, plan, ZOO)
     # The zoo blends alpha * (upsampled lower toRGB) + (1 - alpha) * top: NVIDIA's lod = alpha.
-    lod = float(config.get("alpha") or 0.0) if levels > 1 else 0.0
+    lod = float(config.get("alpha") or 0.0) if len(plan.channels) > 1 else 0.0
     final_tanh = config.get("lossCriterion") in ("DCGAN", "MSE")  # the zoo ends these losses with tanh
-    return _checkpoint(out, latent, channels, lod, final_tanh, source, "zoo", path)
+    return _checkpoint(out, plan, lod, final_tanh, source, "zoo", weights.path)
 
 
 def _config_fields(config: object) -> dict[str, Any]:
     if isinstance(config, PlainConfig):
         return config.fields
-    return dict(config) if isinstance(config, Mapping) else {}
+    return {key: value for key, value in config.items() if isinstance(key, str)} if isinstance(config, Mapping) else {}
 
 
 def _check_zoo_config(config: Mapping[str, Any], path: Path) -> None:
@@ -236,66 +292,47 @@ def _check_zoo_config(config: Mapping[str, Any], path: Path) -> None:
         unsupported.append("equalizedlR is off")
     if config.get("perChannelNormalization") is False:
         unsupported.append("perChannelNormalization is off")
-    if config.get("leakyReluLeak") not in (None, 0.2):
-        unsupported.append(f"leakyReluLeak is {config['leakyReluLeak']} (not 0.2)")
+    leak = config.get("leakyReluLeak")
+    if leak is not None and not (type(leak) in (int, float) and leak == 0.2):
+        unsupported.append(f"leakyReluLeak is {leak if type(leak) in (int, float) else 'a ' + type(leak).__name__} (not 0.2)")
     if config.get("attribKeysOrder"):
         unsupported.append("it is conditional (AC-GAN attributes)")
     alpha = config.get("alpha")
-    if alpha is not None and not (isinstance(alpha, (int, float)) and 0 <= alpha <= 1):
-        unsupported.append(f"alpha is {alpha!r} (expected a number in [0, 1])")
+    if alpha is not None and not (type(alpha) in (int, float) and 0 <= alpha <= 1):
+        unsupported.append(f"alpha is {alpha if type(alpha) in (int, float) else 'a ' + type(alpha).__name__} (expected a number in [0, 1])")
     if unsupported:
-        raise CheckpointError(f"{path} is a {ZOO} checkpoint tlgan cannot run: {'; '.join(unsupported)}")
+        raise CheckpointError(f"{shown(path)} is a {ZOO} checkpoint tlgan cannot run: {'; '.join(unsupported)}")
 
 
-# -- tlgan's own -----------------------------------------------------------------------------
+# -- tlgan's own ----------------------------------------------------------------------------------
 
 
-def _from_tlgan(state: dict[str, torch.Tensor], metadata: dict[str, str], path: Path) -> PGGANCheckpoint:
-    label = f"tlgan safetensors ({FORMAT})"
-    levels = _count(state, "to_rgb.{}.weight", label, path)
-    channels = tuple(_dim(state, f"to_rgb.{k}.weight", 1) for k in range(levels))
-    latent = _dim(state, "blocks.0.dense.weight", 1)
-    expected: dict[str, tuple[int, ...]] = {
-        "blocks.0.dense.weight": (16 * channels[0], latent),
-        "blocks.0.dense.bias": (16 * channels[0],),
-        "blocks.0.conv.weight": (channels[0], channels[0], 3, 3),
-        "blocks.0.conv.bias": (channels[0],),
-    }
-    for k in range(1, levels):
-        expected[f"blocks.{k}.conv0.weight"] = (channels[k], channels[k - 1], 3, 3)
-        expected[f"blocks.{k}.conv1.weight"] = (channels[k], channels[k], 3, 3)
-        expected[f"blocks.{k}.conv0.bias"] = expected[f"blocks.{k}.conv1.bias"] = (channels[k],)
-    for k in range(levels):
-        expected[f"to_rgb.{k}.weight"] = (3, channels[k], 1, 1)
-        expected[f"to_rgb.{k}.bias"] = (3,)
-    _check_layout(state, expected, set(), label, path)
+def _from_tlgan(weights: WeightsFile) -> PGGANCheckpoint:
+    path, metadata = weights.path, weights.metadata
+    plan = _plan(weights.contents, "to_rgb.{}.weight", "blocks.0.dense.weight", TLGAN, path)
+    state, _ = _translate(weights, weights.contents, tlgan_table, plan, TLGAN)
     generator_id = metadata.get("generator_id", "")
     if not GENERATOR_ID.fullmatch(generator_id):
-        raise CheckpointError(f"{path}: generator_id {generator_id!r} in its metadata is not a valid id (lower-case letters, digits, '.', '-')")
+        raise CheckpointError(f"{shown(path)}: generator_id {quoted(generator_id)} in its metadata is not a valid id (lower-case letters, digits, '.', '-')")
     try:
         lod = float(metadata.get("lod", "0"))
     except ValueError as error:
-        raise CheckpointError(f"{path}: lod {metadata.get('lod')!r} in its metadata is not a number") from error
+        raise CheckpointError(f"{shown(path)}: lod {quoted(metadata.get('lod'))} in its metadata is not a number") from error
+    levels = len(plan.channels)
     _check_lod(lod, levels, path)
-    source = f"tlgan safetensors, converted from {metadata.get('source', 'an unknown layout')}"
-    title = metadata.get("title") or f"pg-GAN {4 * 2 ** (levels - 1)}x{4 * 2 ** (levels - 1)}"
-    return PGGANCheckpoint(state, latent, channels, lod, metadata.get("final_tanh") == "true", source, generator_id, title)
+    # metadata is anyone's text: kept one line and free of terminal controls wherever it is shown
+    source = f"tlgan safetensors, converted from {shown(metadata.get('source', 'an unknown layout'))}"
+    title = shown(metadata.get("title") or f"pg-GAN {4 * 2 ** (levels - 1)}x{4 * 2 ** (levels - 1)}")
+    return PGGANCheckpoint(state, plan.latent, plan.channels, lod, metadata.get("final_tanh") == "true", source, generator_id, title, path)
 
 
-def _safetensors_metadata(path: Path) -> dict[str, str]:
-    with safe_open(str(path), framework="pt") as handle:
-        return handle.metadata() or {}
+# -- shared ---------------------------------------------------------------------------------------
 
 
-# -- shared ----------------------------------------------------------------------------------
-
-
-def _checkpoint(
-    state: dict[str, torch.Tensor], latent: int, channels: tuple[int, ...], lod: float, final_tanh: bool, source: str, family: str, path: Path
-) -> PGGANCheckpoint:
-    _check_lod(lod, len(channels), path)
-    generator_id, title = _identity(family, latent, channels, state)
-    return PGGANCheckpoint(state, latent, channels, lod, final_tanh, source, generator_id, title)
+def _checkpoint(state: dict[str, torch.Tensor], plan: _Plan, lod: float, final_tanh: bool, source: str, family: str, path: Path) -> PGGANCheckpoint:
+    _check_lod(lod, len(plan.channels), path)
+    generator_id, title = _identity(family, plan.latent, plan.channels, state)
+    return PGGANCheckpoint(state, plan.latent, plan.channels, lod, final_tanh, source, generator_id, title, path)
 
 
 def _identity(family: str, latent: int, channels: tuple[int, ...], state: dict[str, torch.Tensor]) -> tuple[str, str]:
@@ -322,51 +359,10 @@ def _identity(family: str, latent: int, channels: tuple[int, ...], state: dict[s
 
 def _check_lod(lod: float, levels: int, path: Path) -> None:
     if not 0 <= lod <= levels - 1:
-        raise CheckpointError(f"{path}: level of detail (lod) {lod} is outside 0..{levels - 1} for a model of {levels} resolutions")
+        raise CheckpointError(f"{shown(path)}: level of detail (lod) {lod} is outside 0..{levels - 1} for a model of {levels} resolutions")
 
 
 def _unprefixed(state: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys without the `module.` that DataParallel prepends."""
-    return {str(key).removeprefix("module."): value for key, value in state.items()}
-
-
-def _count(state: Mapping[str, Any], pattern: str, label: str, path: Path) -> int:
-    """How many levels: consecutive indices k for which `pattern.format(k)` is a key."""
-    levels = 0
-    while pattern.format(levels) in state:
-        levels += 1
-    if levels == 0:
-        raise CheckpointError(f"{path} looks like a {label} checkpoint but has no {pattern.format(0)}; it holds {_few(list(state))}")
-    if levels > 9:
-        raise CheckpointError(f"{path}: {levels} resolutions ({pattern.format(levels - 1)}) is more than 4..1024 allows")
-    return levels
-
-
-def _dim(state: Mapping[str, Any], key: str, axis: int) -> int:
-    """A size read off a tensor to infer the channel plan; 0 when absent (the layout check then
-    reports the key)."""
-    value = state.get(key)
-    return int(value.shape[axis]) if isinstance(value, torch.Tensor) and value.dim() > axis else 0
-
-
-def _check_layout(state: Mapping[str, Any], expected: Mapping[str, tuple[int, ...]], optional: set[str], label: str, path: Path) -> None:
-    missing = [key for key in expected if key not in state and key not in optional]
-    unexpected = [key for key in state if key not in expected]
-    wrong = []
-    for key, shape in expected.items():
-        value = state.get(key)
-        if not isinstance(value, torch.Tensor):
-            if key in state:
-                wrong.append(f"{key} is a {type(value).__name__}, expected a tensor")
-        elif not value.is_floating_point():
-            wrong.append(f"{key} is {value.dtype}, expected floats")
-        elif tuple(value.shape) != shape:
-            wrong.append(f"{key} has shape {list(value.shape)}, expected {list(shape)}")
-    problems = [f"{name} {_few(keys)}" for name, keys in (("missing", missing), ("unexpected", unexpected), ("wrong", wrong)) if keys]
-    if problems:
-        raise CheckpointError(f"{path} does not match the {label} layout: {'; '.join(problems)}")
-
-
-def _few(items: list, shown: int = 4) -> str:
-    more = f" and {len(items) - shown} more" if len(items) > shown else ""
-    return ", ".join(str(item) for item in items[:shown]) + more
+    """Keys without the `module.` that DataParallel prepends; keys that are not strings are
+    not weights and are left out."""
+    return {key.removeprefix("module."): value for key, value in state.items() if isinstance(key, str)}
