@@ -438,7 +438,7 @@ def _unpickle(stream: io.BytesIO, path: Path) -> tuple[Any, dict[str, StorageRef
     except _Refused as reason:
         raise CheckpointError(
             f"refusing {shown(path)}: {reason}; only plain tensors and containers are read (weights-only checkpoints, safetensors)"
-        ) from error
+        ) from reason
     except Exception as error:  # anything a damaged pickle makes the unpickler raise
         raise CheckpointError(f"{shown(path)} is truncated or not a torch checkpoint ({shown(_first_line(error), 120)})") from error
 
