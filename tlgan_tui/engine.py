@@ -14,15 +14,17 @@ from tlgan_tui.generators import Generator, load_generator
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.sefa import sefa_axes
 from tlgan_tui.shipped import shipped_axes_path
+from tlgan_tui.user_axes import with_user_axes
 
 
 def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisSet:
-    """The axis file given, else the one shipped for this generator, else SeFa axes computed now."""
+    """The axis file given; else the one shipped for this generator (or SeFa axes computed
+    now) followed by the user's own (taught) axes."""
     if path is None:
         shipped = shipped_axes_path(generator.id)
-        if not shipped.is_file():
-            return sefa_axes(generator)
-        path = shipped
+        base = AxisSet.load(shipped) if shipped.is_file() else sefa_axes(generator)
+        base.check_generator(generator.id, generator.latent_dim)
+        return with_user_axes(base, generator.id, generator.latent_dim)
     axes = AxisSet.load(path)
     axes.check_generator(generator.id, generator.latent_dim)
     return axes

@@ -54,3 +54,8 @@ class DatasetError(TlganError):
 
 class SessionError(TlganError):
     """A session file that cannot be read, or that belongs to another generator."""
+
+
+class TeachError(TlganError):
+    """Answers an axis cannot be taught from yet (one-sided, contradictory, not separable), or a
+    labels file that is malformed."""

@@ -24,6 +24,7 @@ COMMANDS = {
     "info": "info",
     "convert": "convert",
     "discover": "discover",
+    "teach": "teach",
     "train-extractor": "train_extractor",
 }
 DEFAULT_COMMAND = "edit"
