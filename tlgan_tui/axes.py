@@ -1,11 +1,12 @@
-"""Feature axes: named unit directions in latent space, and how moves along them combine.
+"""Feature axes: named unit directions in a generator's edit space, and how moves along them combine.
 
-An AxisSet belongs to one generator (its id and latent size are stored in the file and checked
-on load). A face is z0 plus offsets along axes. Locking follows TL-GAN / InterFaceGAN: every
-axis moves along its direction projected onto the orthogonal complement of the *other* locked
-axes, so no bar ever changes a locked attribute but its own; the result is put back on the
-sphere without touching its component in the locked span, so locked linear predictions hold
-exactly.
+An AxisSet belongs to one generator (its id, latent size and edit space are stored in the file
+and checked on load). A face is a base latent plus offsets along axes. Locking follows TL-GAN /
+InterFaceGAN: every axis moves along its direction projected onto the orthogonal complement of
+the *other* locked axes, so no bar ever changes a locked attribute but its own. In the "z"
+space the result is put back on the sphere without touching its component in the locked span,
+so locked linear predictions hold exactly; in StyleGAN's "w" space offsets simply add (to every
+layer of a W+ latent).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from tlgan_tui.errors import AxisFileError, LockError, UnknownAxisError
 from tlgan_tui.fileio import atomic_write_bytes
-from tlgan_tui.latent import on_sphere
+from tlgan_tui.latent import SPACES, on_sphere
 
 FORMAT = "tlgan-axes/1"
 # A move is refused when less than this fraction of the axis is left once the locked axes are
@@ -63,6 +64,7 @@ class AxisSet:
         info: Iterable[AxisInfo],
         provenance: Mapping[str, object] | None = None,
         path: str | None = None,
+        space: str = "z",
     ):
         directions = np.atleast_2d(np.asarray(directions, dtype=np.float64))
         self.info = list(info)
@@ -74,7 +76,11 @@ class AxisSet:
         norms = np.linalg.norm(directions, axis=1, keepdims=True)
         if np.any(norms == 0):
             raise ValueError("an axis direction is zero")
+        if space not in SPACES:
+            raise ValueError(f"unknown latent space {space!r}")
         self.generator_id = generator_id
+        self.space = space
+        """The generator's edit space the directions live in: "z" (the sphere) or "w"."""
         # Rows already of unit length are kept bit for bit, so the fingerprints of an axis
         # survive a save and load.
         self.directions = np.where(np.abs(norms - 1) > 1e-9, directions / norms, directions)
@@ -159,17 +165,21 @@ class AxisSet:
                 self.moving_direction(name, locks)
 
     def apply(self, z0: np.ndarray, offsets: Mapping[str, float], locks: Iterable[str] = ()) -> np.ndarray:
-        """The latent of base latent z0 moved by `offsets` with `locks` held, on the sphere."""
+        """The latent of base latent z0 moved by `offsets` with `locks` held: on the sphere in
+        the "z" space; in "w", z0 plus the moves (z0 may be W+, (layers, latent_dim): every
+        layer moves alike)."""
         locks = set(locks)
         z0 = np.asarray(z0, dtype=np.float64)
-        if z0.shape != (self.latent_dim,):
-            raise ValueError(f"latent of shape {z0.shape}, axes are for {self.latent_dim} dimensions")
+        if z0.shape[-1:] != (self.latent_dim,) or z0.ndim != 1 and not (self.space == "w" and z0.ndim == 2):
+            raise ValueError(f"latent of shape {z0.shape}, axes are for {self.latent_dim} dimensions in {self.space}")
         z = z0.copy()
         for name in locks:
             self.index(name)
         for name, value in offsets.items():
             if value:
                 z += value * self.moving_direction(name, locks)
+        if self.space == "w":
+            return z
         basis = self.locked_basis(locks)
         if basis.shape[1] == 0:
             return on_sphere(z)
@@ -183,12 +193,12 @@ class AxisSet:
 
     # -- files ------------------------------------------------------------------------------
 
-    def check_generator(self, generator_id: str, latent_dim: int) -> None:
-        if self.generator_id != generator_id or self.latent_dim != latent_dim:
+    def check_generator(self, generator_id: str, latent_dim: int, space: str = "z") -> None:
+        if self.generator_id != generator_id or self.latent_dim != latent_dim or self.space != space:
             where = f"{self.path}" if self.path else "this axis set"
             raise AxisFileError(
-                f"{where} holds axes for generator {self.generator_id!r} (latent size {self.latent_dim}), "
-                f"but the generator in use is {generator_id!r} (latent size {latent_dim})"
+                f"{where} holds axes for generator {self.generator_id!r} (latent size {self.latent_dim} in {self.space}), "
+                f"but the generator in use is {generator_id!r} (latent size {latent_dim} in {space})"
             )
 
     def save(self, path: str | Path) -> Path:
@@ -196,6 +206,7 @@ class AxisSet:
             "format": FORMAT,
             "generator": self.generator_id,
             "latent_dim": self.latent_dim,
+            "space": self.space,
             "axes": [asdict(axis) for axis in self.info],
             "provenance": self.provenance,
         }
@@ -215,7 +226,8 @@ class AxisSet:
             if meta.get("format") != FORMAT:
                 raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
             info = [AxisInfo(**axis) for axis in meta["axes"]]
-            axes = cls(meta["generator"], directions, info, meta.get("provenance"), str(path))
+            # Files from before StyleGAN support have no "space": they are all z-space axes.
+            axes = cls(meta["generator"], directions, info, meta.get("provenance"), str(path), meta.get("space", "z"))
         except AxisFileError:
             raise
         except Exception as error:  # any malformed content means the same thing to the user
@@ -228,11 +240,11 @@ class AxisSet:
 
     def merged(self, other: "AxisSet") -> "AxisSet":
         """This set with other's axes added; an axis of the same name is replaced by other's."""
-        other.check_generator(self.generator_id, self.latent_dim)
+        other.check_generator(self.generator_id, self.latent_dim, self.space)
         keep = [i for i, axis in enumerate(self.info) if axis.name not in other._index]
         directions = np.concatenate([self.directions[keep], other.directions])
         info = [self.info[i] for i in keep] + other.info
-        return AxisSet(self.generator_id, directions, info, {**self.provenance, **other.provenance}, self.path)
+        return AxisSet(self.generator_id, directions, info, {**self.provenance, **other.provenance}, self.path, self.space)
 
 
 def unknown_axis_message(name: str, known: list[str]) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.generators import Generator, load_generator
+from tlgan_tui.latent import stack_latents
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.sefa import sefa_axes
 from tlgan_tui.shipped import shipped_axes_path
@@ -26,7 +27,7 @@ def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisS
         base.check_generator(generator.id, generator.latent_dim)
         return with_user_axes(base, generator.id, generator.latent_dim)
     axes = AxisSet.load(path)
-    axes.check_generator(generator.id, generator.latent_dim)
+    axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
     return axes
 
 
@@ -52,14 +53,21 @@ class Engine:
         return cls(model, load_axes_for(model, axes))
 
     def new_recipe(self, seed: int | None = None) -> Recipe:
-        return Recipe(self.generator.id, seed=random_seed() if seed is None else seed)
+        """A face from a seed (random if None), with the generator's truncation where it has one."""
+        return Recipe(self.generator.id, seed=random_seed() if seed is None else seed, truncation=self.generator.truncation)
+
+    def latent(self, recipe: Recipe, axes: AxisSet | None = None) -> np.ndarray:
+        """The edit-space latent of a recipe: (latent_dim,), or (layers, latent_dim) for a W+ one.
+        `axes`: the axis set the recipe refers to, if not the engine's."""
+        return recipe.latent(self.axes if axes is None else axes, self.generator)
 
     def latents(self, recipes: Sequence[Recipe]) -> np.ndarray:
-        return np.stack([recipe.latent(self.axes) for recipe in recipes])
+        """Edit-space latents, (N, latent_dim), or (N, layers, latent_dim) if any recipe is W+."""
+        return stack_latents([self.latent(recipe) for recipe in recipes])
 
     def render(self, recipe: Recipe, size: int | None = None) -> np.ndarray:
         """One face as uint8 (H, W, 3): full resolution, or size x size."""
-        return self.generator.synthesize(recipe.latent(self.axes), size=size)[0]
+        return self.generator.synthesize(self.latents([recipe]), size=size)[0]
 
     def render_preview(self, recipe: Recipe, size: int) -> np.ndarray:
         """One face as uint8 (size, size, 3) for the screen: a generator may draw it from a cheaper

@@ -18,6 +18,7 @@ from PIL import Image, PngImagePlugin
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import OutputError, RecipeError, TlganError
 from tlgan_tui.fileio import atomic_write_bytes, check_writable_folder, read_user_text
+from tlgan_tui.latent import stack_latents
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session, is_session_data
 
@@ -105,8 +106,8 @@ def write_face(png_path: str | Path, image: np.ndarray, recipe: Recipe, latent: 
 def save_face(engine: Engine, recipe: Recipe, png_path: str | Path) -> tuple[Path, Path]:
     """Render a recipe at full resolution and write it with its sidecar."""
     check_writable_folder(png_path)  # before the render, which can take seconds on a large model
-    latent = recipe.latent(engine.axes)
-    image = engine.generator.synthesize(latent)[0]
+    latent = engine.latent(recipe)
+    image = engine.generator.synthesize(latent[None])[0]
     return write_face(png_path, image, recipe, latent)
 
 
@@ -144,7 +145,7 @@ def export_batch(
             continue
         try:
             check_writable_folder(path)
-            todo.append((recipe, path, recipe.latent(engine.axes)))
+            todo.append((recipe, path, engine.latent(recipe)))
         except TlganError as error:
             report.failed.append((str(path), str(error)))
     total, done = len(todo), 0
@@ -157,7 +158,7 @@ def export_batch(
                 report.cancelled = True
                 break
             batch = todo[start : start + batch_size]
-            images = engine.generator.synthesize(np.stack([latent for _, _, latent in batch]), batch_size=batch_size)
+            images = engine.generator.synthesize(stack_latents([latent for _, _, latent in batch]), batch_size=batch_size)
             # One batch in the writers at a time: memory stays at two batches of images however
             # long the list, and progress (and cancel) follow the files actually written.
             done = _finish(report, writing, done, total, progress)

@@ -1,13 +1,21 @@
-"""Latent vectors: where faces come from, and the sphere they live on.
+"""Latent vectors: where faces come from, and the spaces they are edited in.
 
-Latents are kept on the sphere of radius sqrt(latent_dim), as InterFaceGAN and SeFa keep them,
-so a step of the same size has the same effect wherever the face is. Seeds are turned into
-latents by NumPy on the CPU, so a seed means the same face on every device and machine.
+A generator declares its edit space (Generator.edit_space):
+- "z": latents on the sphere of radius sqrt(latent_dim), as InterFaceGAN and SeFa keep them, so
+  a step of the same size has the same effect wherever the face is (DCGAN, pg-GAN);
+- "w": StyleGAN's intermediate space W. Offsets add linearly and nothing is renormalised (W is
+  not a sphere); a W+ latent holds one w per synthesis layer, (layers, latent_dim).
+Seeds are turned into latents by NumPy on the CPU, so a seed means the same face on every
+device and machine.
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
+
+SPACES = ("z", "w")
 
 
 def radius(latent_dim: int) -> float:
@@ -32,3 +40,14 @@ def sample_latents(n: int, seed: int, latent_dim: int) -> np.ndarray:
 def seed_latent(seed: int, latent_dim: int) -> np.ndarray:
     """The one latent that a seed stands for."""
     return sample_latents(1, seed, latent_dim)[0]
+
+
+def stack_latents(latents: Sequence[np.ndarray]) -> np.ndarray:
+    """Edit-space latents as one batch: (N, D), or (N, layers, D) when any is a W+ latent (the
+    W ones are then repeated over the layers, which is the same face)."""
+    arrays = [np.asarray(latent, dtype=np.float64) for latent in latents]
+    plus = [a for a in arrays if a.ndim == 2]
+    if not plus:
+        return np.stack(arrays)
+    layers = plus[0].shape[0]
+    return np.stack([a if a.ndim == 2 else np.broadcast_to(a, (layers, a.shape[-1])) for a in arrays])

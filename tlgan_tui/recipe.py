@@ -1,7 +1,8 @@
 """A face as data: which generator, which base latent, how far along which axes, what is locked.
 
-The latent a recipe stands for is a pure function of the recipe and its axis set, so a recipe
-saved beside a PNG reproduces that PNG's pixels.
+The latent a recipe stands for is a pure function of the recipe, its axis set and the
+generator's weights (StyleGAN maps a seed to w through its mapping network, with the truncation
+the recipe records), so a recipe saved beside a PNG reproduces that PNG's pixels.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,27 +24,52 @@ FORMAT = "tlgan-recipe/1"
 MAX_OFFSET = 100.0
 """Offsets beyond this are refused: the latent sphere has a radius of sqrt(latent size) (10 to
 23), so larger moves only point the face along the axis and lose it."""
+MAX_LATENT_VALUES = 64 * 1024
+"""An explicit latent larger than this is refused (a 1024 StyleGAN's W+ is 18 x 512 = 9,216)."""
+MAX_LATENT_LAYERS = 64
+TRUNCATION_RANGE = (0.0, 2.0)
+
+
+Latent = tuple[float, ...] | tuple[tuple[float, ...], ...]
+
+
+class LatentSource(Protocol):
+    """What a recipe needs from its generator to turn a seed into an edit-space latent
+    (tlgan_tui.generators.Generator is one)."""
+
+    id: str
+    latent_layers: int
+
+    def seed_latent(self, seed: int, truncation: float | None = None) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
 class Recipe:
     generator: str
     seed: int | None = None
-    z: tuple[float, ...] | None = None
-    """An explicit base latent, for faces that come from no seed."""
+    z: Latent | None = None
+    """An explicit base latent in the generator's edit space, for faces that come from no seed:
+    (latent_dim,) values, or for StyleGAN a W+ latent as one row per layer."""
     offsets: dict[str, float] = field(default_factory=dict)
     locks: frozenset[str] = frozenset()
     axes: dict[str, str] = field(default_factory=dict)
     """Fingerprints (AxisSet.fingerprint) of the axes the offsets and locks refer to, so a
     recipe is refused if one of them has changed, and survives axes being added or removed."""
+    truncation: float | None = None
+    """StyleGAN's truncation psi that maps the seed to w (None for other generators)."""
 
     def __post_init__(self) -> None:
         if (self.seed is None) == (self.z is None):
             raise RecipeError("a recipe needs exactly one of a seed or an explicit latent z")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0):
             raise RecipeError(f"a seed is a whole number from 0 up, not {self.seed!r}")
-        if self.z is not None and not (all(map(math.isfinite, self.z)) and any(self.z)):
-            raise RecipeError("the recipe's latent z is all zeros or not finite: it names no face")
+        if self.z is not None:
+            object.__setattr__(self, "z", _latent_tuple(self.z))
+        if self.truncation is not None:
+            low, high = TRUNCATION_RANGE
+            if isinstance(self.truncation, bool) or not isinstance(self.truncation, (int, float)) or not low <= self.truncation <= high:
+                raise RecipeError(f"truncation must be a number from {low:g} to {high:g}, not {self.truncation!r}")
+            object.__setattr__(self, "truncation", float(self.truncation))
         for name, value in self.offsets.items():
             if not math.isfinite(value) or abs(value) > MAX_OFFSET:
                 raise RecipeError(f"offset {name}={value} is outside -{MAX_OFFSET:g}..{MAX_OFFSET:g}")
@@ -53,22 +79,43 @@ class Recipe:
         used = set(self.offsets) | self.locks
         object.__setattr__(self, "axes", {k: v for k, v in sorted(self.axes.items()) if k in used})
 
-    def base_latent(self, latent_dim: int) -> np.ndarray:
-        if self.z is not None:
-            if len(self.z) != latent_dim:
-                raise RecipeError(f"the recipe's latent has {len(self.z)} values, the generator takes {latent_dim}")
-            return on_sphere(np.asarray(self.z, dtype=np.float64))
-        return seed_latent(self.seed, latent_dim)
+    @classmethod
+    def explicit(cls, generator: str, latent: np.ndarray) -> "Recipe":
+        """A recipe for an edit-space latent that comes from no seed ((D,), or W+ (layers, D))."""
+        return cls(generator, z=_latent_tuple(np.asarray(latent, dtype=np.float64).tolist()))
 
-    def latent(self, axes: AxisSet) -> np.ndarray:
-        """The latent this recipe stands for, on the sphere."""
+    def base_latent(self, axes: AxisSet, generator: LatentSource | None = None) -> np.ndarray:
+        """The latent before any offset: the explicit one, or the seed's (from the generator)."""
+        if self.z is not None:
+            latent = np.asarray(self.z, dtype=np.float64)
+            if latent.shape[-1] != axes.latent_dim:
+                raise RecipeError(f"the recipe's latent has {latent.shape[-1]} values, the generator takes {axes.latent_dim}")
+            if latent.ndim == 2:
+                if axes.space != "w":
+                    raise RecipeError("the recipe holds a latent per layer (W+), which only StyleGAN models take")
+                if generator is not None and latent.shape[0] != generator.latent_layers:
+                    raise RecipeError(f"the recipe's W+ latent has {latent.shape[0]} layers, the generator has {generator.latent_layers}")
+            return on_sphere(latent) if axes.space == "z" else latent
+        if generator is not None:
+            return generator.seed_latent(self.seed, self.truncation)
+        if axes.space != "z":
+            raise RecipeError(f"a seed becomes a latent in {axes.space} through the generator: open {self.generator} to use this recipe")
+        if self.truncation is not None:
+            raise RecipeError(f"the recipe has a truncation ({self.truncation:g}), which applies to StyleGAN models only")
+        return seed_latent(self.seed, axes.latent_dim)
+
+    def latent(self, axes: AxisSet, generator: LatentSource | None = None) -> np.ndarray:
+        """The edit-space latent this recipe stands for. A generator whose seeds map through a
+        network (StyleGAN) must be given; for sphere-space generators it may be left out."""
+        if generator is not None and self.generator != generator.id:
+            raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {generator.id!r}")
         if self.generator != axes.generator_id:
             raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {axes.generator_id!r}")
         for name, fingerprint in self.axes.items():
             if fingerprint != axes.fingerprint(name):
                 where = axes.path or "the axis set in use"
                 raise RecipeError(f"axis {name!r} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
-        return axes.apply(self.base_latent(axes.latent_dim), self.offsets, self.locks)
+        return axes.apply(self.base_latent(axes, generator), self.offsets, self.locks)
 
     def fits(self, axes: AxisSet) -> bool:
         """Whether every axis this recipe uses is in `axes`, unchanged."""
@@ -96,17 +143,18 @@ class Recipe:
             "format": FORMAT,
             "generator": self.generator,
             "seed": self.seed,
-            "z": list(self.z) if self.z is not None else None,
+            "z": _latent_list(self.z) if self.z is not None else None,
             "offsets": self.offsets,
             "locks": sorted(self.locks),
             "axes": self.axes,
+            **({"truncation": self.truncation} if self.truncation is not None else {}),
         }
 
     def to_json(self, latent: np.ndarray | None = None) -> str:
         data = self.to_dict()
         if latent is not None:
             # Not read back: the latent is recomputed. It is here for other tools.
-            data["latent"] = [round(float(v), 8) for v in latent]
+            data["latent"] = np.round(np.asarray(latent, dtype=np.float64), 8).tolist()
         return json.dumps(data, indent=1) + "\n"
 
     @classmethod
@@ -121,7 +169,10 @@ class Recipe:
             if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
                 raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
             if z is not None:
-                z = tuple(_number(v, "z") for v in z)
+                z = _parse_latent(z)
+            truncation = data.get("truncation")
+            if truncation is not None:
+                truncation = _number(truncation, "truncation")
             offsets = data.get("offsets") or {}
             if not isinstance(offsets, dict):
                 raise ValueError("offsets must be an object of axis name -> number")
@@ -138,6 +189,7 @@ class Recipe:
                 offsets={str(k): _number(v, f"offset {k!r}") for k, v in offsets.items()},
                 locks=frozenset(locks),
                 axes=_fingerprints(data.get("axes")),
+                truncation=truncation,
             )
         except RecipeError as error:
             raise RecipeError(f"{source}: {error}") from None
@@ -164,6 +216,42 @@ def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
     return float(value)
+
+
+def _parse_latent(value: Any) -> Latent:
+    """A JSON latent: a list of numbers, or a list of equally long lists of numbers (W+)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("z must be a non-empty list of numbers, or a list of such lists (one per layer)")
+    if all(isinstance(row, list) for row in value):
+        if len(value) > MAX_LATENT_LAYERS:
+            raise ValueError(f"z has {len(value)} layers, more than {MAX_LATENT_LAYERS}")
+        return tuple(_parse_row(row) for row in value)
+    return _parse_row(value)
+
+
+def _parse_row(value: list) -> tuple[float, ...]:
+    if len(value) > MAX_LATENT_VALUES:
+        raise ValueError(f"z has {len(value)} values, more than {MAX_LATENT_VALUES}")
+    return tuple(_number(v, "z") for v in value)
+
+
+def _latent_tuple(value: Any) -> Latent:
+    """A latent as immutable tuples, checked: finite, not all zero, rows of one length."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise RecipeError("the recipe's latent z is not a list of numbers, nor of equally long rows of numbers") from None
+    if array.ndim not in (1, 2) or array.size == 0 or array.size > MAX_LATENT_VALUES:
+        raise RecipeError(f"the recipe's latent z has shape {array.shape}: it must be (size,) or (layers, size)")
+    if not np.all(np.isfinite(array)) or not np.any(array):
+        raise RecipeError("the recipe's latent z is all zeros or not finite: it names no face")
+    if array.ndim == 1:
+        return tuple(float(v) for v in array)
+    return tuple(tuple(float(v) for v in row) for row in array)
+
+
+def _latent_list(z: Latent) -> list:
+    return [list(row) if isinstance(row, tuple) else row for row in z]
 
 
 def _fingerprints(value: Any) -> dict[str, str]:

@@ -31,4 +31,4 @@ def sefa_axes(generator: Generator, count: int = 10) -> AxisSet:
         for rank in range(len(order))
     ]
     provenance = {"sefa": f"closed form from the first layer of {generator.id} ({generator.weights_path})"}
-    return AxisSet(generator.id, directions, info, provenance)
+    return AxisSet(generator.id, directions, info, provenance, space=generator.edit_space)

@@ -17,7 +17,7 @@ from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
 from tlgan_tui.fileio import atomic_write_text, read_user_text
 from tlgan_tui.latest import LatestWins
-from tlgan_tui.recipe import History, Recipe
+from tlgan_tui.recipe import History, LatentSource, Recipe
 
 FORMAT = "tlgan-session/1"
 STEPS = (0.1, 0.25, 0.5, 1.0, 2.0)
@@ -124,7 +124,7 @@ class Session:
 
     # -- axes ---------------------------------------------------------------------------------
 
-    def rebase(self, old: AxisSet, new: AxisSet, new_path: str | None) -> None:
+    def rebase(self, old: AxisSet, new: AxisSet, new_path: str | None, generator: LatentSource | None = None) -> None:
         """Carry the session over to another axis set. Recipes that use axes the new set lacks or
         has changed are turned into explicit latents (the same pixels), since their offsets mean
         nothing there; the undo history is cleared for the same reason."""
@@ -132,7 +132,7 @@ class Session:
         def carried(recipe: Recipe) -> Recipe:
             if recipe.fits(new):
                 return recipe
-            return Recipe(recipe.generator, z=tuple(float(v) for v in recipe.latent(old)))
+            return Recipe.explicit(recipe.generator, recipe.latent(old, generator))
 
         self.recipe = carried(self.recipe)
         self.previous = [carried(r) for r in self.previous]
@@ -216,15 +216,16 @@ class Session:
 
     # -- the engine it runs on ----------------------------------------------------------------
 
-    def check_engine(self, generator_id: str, axes: AxisSet, source: str = "the session") -> None:
+    def check_engine(self, generator: LatentSource, axes: AxisSet, source: str = "the session") -> None:
         """Refuse a session made for another generator, or with other axes than `axes`."""
+        generator_id = generator.id
         if self.recipe.generator != generator_id:
             raise SessionError(
                 f"{source} is for generator {self.recipe.generator!r}, but the generator in use is {generator_id!r}; "
                 "start tlgan with that generator, or use another --session"
             )
         try:
-            self.recipe.latent(axes)
+            self.recipe.latent(axes, generator)
         except TlganError as error:
             raise SessionError(f"{source}: {error}") from None
 
@@ -239,7 +240,7 @@ def session_axes(session: Session, axes: AxisSet) -> AxisSet:
     if session.axes_path is None or session.recipe.fits(axes):
         return axes
     other = AxisSet.load(session.axes_path)
-    other.check_generator(axes.generator_id, axes.latent_dim)
+    other.check_generator(axes.generator_id, axes.latent_dim, axes.space)
     return other
 
 
@@ -251,7 +252,7 @@ def open_session(path: str | Path, engine: Engine) -> tuple[Session, AxisSet]:
         axes = session_axes(session, engine.axes)
     except TlganError as error:
         raise SessionError(f"{path}: {error}") from None
-    session.check_engine(engine.generator.id, axes, str(path))
+    session.check_engine(engine.generator, axes, str(path))
     return session, axes
 
 

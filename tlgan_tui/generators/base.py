@@ -9,8 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tlgan_tui.errors import DeviceError
-from tlgan_tui.latent import sample_latents
+from tlgan_tui.errors import DeviceError, RecipeError
+from tlgan_tui.latent import sample_latents, seed_latent
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -31,7 +31,11 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 class Generator(ABC):
-    """Maps latents z (N, latent_dim) to face images.
+    """Maps edit-space latents to face images.
+
+    The edit space (`edit_space`) is where axes live and offsets add: "z" latents on the sphere
+    (DCGAN, pg-GAN), or StyleGAN's "w" (see tlgan_tui.latent). `latent_dim` is its size;
+    `latent_layers` > 1 means W+ latents (latent_layers, latent_dim) are accepted too.
 
     Subclasses set the attributes below and implement `forward`, which takes float32 latents
     on `self.device` and returns NCHW images in [-1, 1] at `self.resolution`.
@@ -44,14 +48,22 @@ class Generator(ABC):
     resolution: int
     device: torch.device
     weights_path: str
+    edit_space: str = "z"
+    latent_layers: int = 1
+    truncation: float | None = None
+    """StyleGAN's truncation psi for new faces (recorded in their recipes); None where it does
+    not apply."""
 
     @abstractmethod
-    def forward(self, z: torch.Tensor) -> torch.Tensor: ...
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        """Images (N, 3, H, W) in [-1, 1] for edit-space latents (N, latent_dim), or W+ latents
+        (N, latent_layers, latent_dim) where the generator takes them. Differentiable: callers
+        that optimise a latent (photo projection) backpropagate through it."""
 
     @abstractmethod
     def first_layer_weight(self) -> torch.Tensor:
-        """The linear map from z to the first layer's activations, (outputs, latent_dim); SeFa
-        reads its axes from it."""
+        """The linear map(s) from the edit-space latent to the first activations, (outputs,
+        latent_dim); for StyleGAN every layer's style affine, stacked. SeFa reads its axes from it."""
 
     def favour_latency(self) -> None:
         """Tune for one small render at a time, as the editor's live preview asks.
@@ -62,12 +74,18 @@ class Generator(ABC):
         if self.device.type == "cpu":
             torch.set_num_threads(1)
 
+    def seed_latent(self, seed: int, truncation: float | None = None) -> np.ndarray:
+        """The edit-space latent a seed stands for, float64 (latent_dim,)."""
+        if truncation is not None:
+            raise RecipeError(f"truncation applies to StyleGAN models only; {self.id} takes none")
+        return seed_latent(seed, self.latent_dim)
+
     def sample(self, n: int, seed: int) -> np.ndarray:
-        """n latents on the sphere, (n, latent_dim) float64; deterministic for a seed."""
+        """n edit-space latents, (n, latent_dim) float64; deterministic for a seed."""
         return sample_latents(n, seed, self.latent_dim)
 
     def synthesize(self, z: np.ndarray, size: int | None = None, batch_size: int = 64) -> np.ndarray:
-        """Images for latents z, as uint8 (N, H, W, 3).
+        """Images for edit-space latents, as uint8 (N, H, W, 3).
 
         With `size`, the images are resized to size x size on the device before they are
         copied back, so a small preview of a large model never pays for a full-size transfer.
@@ -82,16 +100,26 @@ class Generator(ABC):
         """
         return self.synthesize(z, size=size)
 
+    def check_latents(self, z: np.ndarray) -> np.ndarray:
+        """z as a float32 batch (N, latent_dim) or (N, latent_layers, latent_dim); a single
+        (latent_dim,) latent gains the batch axis (a single W+ latent must come as (1, layers,
+        latent_dim): as (layers, latent_dim) it would read as a batch of W latents)."""
+        z = np.asarray(z, dtype=np.float32)
+        one = (self.latent_dim,)
+        plus = (self.latent_layers, self.latent_dim)
+        if z.shape == one:
+            z = z[None]
+        if z.ndim == 2 and z.shape[1:] == one or self.latent_layers > 1 and z.ndim == 3 and z.shape[1:] == plus:
+            return z
+        shapes = f"(N, {self.latent_dim})" + (f" or (N, {self.latent_layers}, {self.latent_dim})" if self.latent_layers > 1 else "")
+        raise ValueError(f"expected latents of shape {shapes}, got {z.shape}")
+
     @torch.inference_mode()
     def _images(
         self, forward: Callable[[torch.Tensor], torch.Tensor], z: np.ndarray, size: int | None, batch_size: int
     ) -> np.ndarray:
         """Run `forward` over z in batches; resize on the device; return uint8 NHWC."""
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim == 1:
-            z = z[None]
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"expected latents of shape (N, {self.latent_dim}), got {z.shape}")
+        z = self.check_latents(z)
         out = []
         for start in range(0, len(z), batch_size):
             chunk = torch.from_numpy(z[start : start + batch_size]).to(self.device)

@@ -291,7 +291,7 @@ class EditorScreen(Screen):
     def _render_frame(self, request: PreviewRequest) -> Frame:
         """On the render thread: the latent, one (draft) forward pass resized on the device, the cells."""
         start = time.perf_counter()
-        image = self.engine.generator.preview(request.recipe.latent(request.axes), request.side)[0]
+        image = self.engine.generator.preview(self.engine.latent(request.recipe, request.axes)[None], request.side)[0]
         lines = layout_lines(image, *request.size, request.style, request.truecolor) if self.graphics.mode == "halfblock" else []
         return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000)
 
@@ -494,7 +494,7 @@ class EditorScreen(Screen):
     def load_recipe(self, path: str | Path) -> None:
         try:
             recipe = Recipe.load(path)
-            recipe.latent(self.engine.axes)  # refuses a recipe for another generator or axes
+            self.engine.latent(recipe)  # refuses a recipe for another generator or axes
         except TlganError as error:
             self.notify(str(error), title="Cannot load the recipe", severity="error", timeout=8)
             return
@@ -504,8 +504,8 @@ class EditorScreen(Screen):
     def load_axes(self, path: str | Path) -> None:
         try:
             axes = AxisSet.load(path)
-            axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim)
-            self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()))
+            axes.check_generator(self.engine.generator.id, self.engine.generator.latent_dim, self.engine.generator.edit_space)
+            self.session.rebase(self.engine.axes, axes, str(Path(path).resolve()), self.engine.generator)
         except TlganError as error:
             self.notify(str(error), title="Cannot load the axes", severity="error", timeout=8)
             return
