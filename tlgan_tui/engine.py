@@ -24,8 +24,8 @@ def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisS
     if path is None:
         shipped = shipped_axes_path(generator.id)
         base = AxisSet.load(shipped) if shipped.is_file() else sefa_axes(generator)
-        base.check_generator(generator.id, generator.latent_dim)
-        return with_user_axes(base, generator.id, generator.latent_dim)
+        base.check_generator(generator.id, generator.latent_dim, generator.edit_space)
+        return with_user_axes(base, generator)
     axes = AxisSet.load(path)
     axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
     return axes

@@ -184,6 +184,8 @@ def fit_answers(latents: np.ndarray, labels: Sequence[bool], reference: np.ndarr
     overstate it)."""
     latents = np.asarray(latents, dtype=np.float64)
     labels = np.asarray(labels, dtype=bool)
+    if latents.ndim == 3:
+        raise TeachError("some answered faces hold a W+ latent (one per layer); an axis is taught from faces with one latent each (seeds)")
     if latents.ndim != 2 or labels.shape != (len(latents),):
         raise ValueError(f"expected latents (N, d) and N labels, got {latents.shape} and {labels.shape}")
     reason = why_not_yet(latents, labels)

@@ -6,41 +6,41 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from tlgan_tui.axes import AxisSet
+from tlgan_tui.discover import merge_into
 from tlgan_tui.errors import AxisFileError, TeachError
+from tlgan_tui.generators.base import Generator
 from tlgan_tui.paths import user_axes_path
 from tlgan_tui.safe_text import shown
 from tlgan_tui.teach import Taught
 
 
-def load_user_axes(generator_id: str, latent_dim: int) -> AxisSet | None:
+def load_user_axes(generator: Generator) -> AxisSet | None:
     """The user's axis file for this generator, or None when there is none."""
-    path = user_axes_path(generator_id)
+    path = user_axes_path(generator.id)
     if not path.is_file():
         return None
     try:
         axes = AxisSet.load(path)
-        axes.check_generator(generator_id, latent_dim)
+        axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
     except AxisFileError as error:
         raise AxisFileError(f"your own axis file cannot be used: {error}; move it away to go on without it") from None
     return axes
 
 
-def with_user_axes(axes: AxisSet, generator_id: str, latent_dim: int) -> AxisSet:
+def with_user_axes(axes: AxisSet, generator: Generator) -> AxisSet:
     """`axes` with the user's own axes added after them (one of the same name wins: the user
     taught it)."""
-    user = load_user_axes(generator_id, latent_dim)
+    user = load_user_axes(generator)
     return axes if user is None else axes.merged(user)
 
 
-def user_axis_names(generator_id: str, latent_dim: int) -> set[str]:
-    user = load_user_axes(generator_id, latent_dim)
+def user_axis_names(generator: Generator) -> set[str]:
+    user = load_user_axes(generator)
     return set() if user is None else set(user.names)
 
 
-def taught_axis(generator_id: str, name: str, taught: Taught, source: str) -> AxisSet:
+def taught_axis(generator: Generator, name: str, taught: Taught, source: str) -> AxisSet:
     """A one-axis set for a taught axis, with where its answers are kept as provenance."""
     provenance = {
         f"taught {name}": {
@@ -51,7 +51,7 @@ def taught_axis(generator_id: str, name: str, taught: Taught, source: str) -> Ax
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         }
     }
-    return AxisSet(generator_id, taught.direction[None, :], [taught.info(name)], provenance)
+    return AxisSet(generator.id, taught.direction[None, :], [taught.info(name)], provenance, space=generator.edit_space)
 
 
 def save_axis(path: str | Path, axis: AxisSet) -> AxisSet:
@@ -60,16 +60,16 @@ def save_axis(path: str | Path, axis: AxisSet) -> AxisSet:
     path = Path(path)
     if path.is_file():
         kept = AxisSet.load(path)
-        kept.check_generator(axis.generator_id, axis.latent_dim)
-        merged = kept.merged(axis)
+        kept.check_generator(axis.generator_id, axis.latent_dim, axis.space)
+        merged = merge_into(axis, kept)
     else:
-        merged = AxisSet(axis.generator_id, axis.directions, axis.info, axis.provenance)
+        merged = axis
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise TeachError(f"cannot create the folder for {path}: {error.strerror or error}") from None
     merged.save(path)
-    return AxisSet(merged.generator_id, np.array(merged.directions), merged.info, merged.provenance, str(path))
+    return merged
 
 
 def check_free_name(axes: AxisSet, name: str, target: str | Path) -> None:

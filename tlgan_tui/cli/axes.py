@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     axes = engine.axes
     generator = engine.generator
     source = shown(axes.path) if axes.path else "computed now (SeFa; no axis file for this generator)"
-    yours = user_axis_names(generator.id, generator.latent_dim) if not args.axes else set()
+    yours = user_axis_names(generator) if not args.axes else set()
     title = f"{len(axes)} axes for {axes.generator_id}: {source}" + (f", yours: {user_axes_path(generator.id)}" if yours else "")
     table = Table(title=title, title_justify="left", box=None)
     rows = []

@@ -31,7 +31,6 @@ def run(args: argparse.Namespace) -> int:
 
     from tlgan_tui.labels import read_labels
     from tlgan_tui.paths import user_axes_path
-    from tlgan_tui.recipe import Recipe
     from tlgan_tui.teach import check_axis_name, fit_answers
     from tlgan_tui.user_axes import check_free_name, save_axis, taught_axis
 
@@ -45,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     check_free_name(engine.axes, name, out)
     latents = engine.latents([answer.recipe for answer in answers])
     rng = np.random.default_rng(0)
-    reference = engine.latents([Recipe(generator.id, seed=int(seed)) for seed in rng.integers(0, 2**31, REFERENCE_FACES)])
+    reference = engine.latents([engine.new_recipe(int(seed)) for seed in rng.integers(0, 2**31, REFERENCE_FACES)])
     taught = fit_answers(latents, [answer.label for answer in answers], reference)
-    axis = taught_axis(generator.id, name, taught, Path(args.labels).name)
+    axis = taught_axis(generator, name, taught, Path(args.labels).name)
     save_axis(out, axis)
     print(f"taught {name}: {taught.summary()} · {axis.info[0].format_value(1.0)} per unit step")
     print(f"wrote {out}{'' if args.out else ' (your own axes: every tlgan command uses it now)'}; try: tlgan render --seed 5 --set {name}=2 -o {name}.png")

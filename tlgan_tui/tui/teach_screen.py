@@ -99,8 +99,7 @@ class TeachScreen(Screen[AxisSet | None]):
         self.labels = labels
         self.axes_file = axes_file
         rng = np.random.default_rng(seed)
-        generator_id = engine.generator.id
-        self.pool = FacePool(engine.latents, lambda s: Recipe(generator_id, seed=s), rng)
+        self.pool = FacePool(engine.latents, engine.new_recipe, rng)
         self.reference = self.pool.latents[:REFERENCE_FACES].copy()
         self.answers: list[Answer] = []
         self._latents: list[np.ndarray] = []
@@ -219,7 +218,7 @@ class TeachScreen(Screen[AxisSet | None]):
             self.notify(f"No {self.axis_name} axis yet ({self.problem}); the {len(self.answers)} answers are kept", timeout=6)
             self.dismiss(None)
             return
-        axis = taught_axis(self.engine.generator.id, self.axis_name, self.taught, str(self.labels.path))
+        axis = taught_axis(self.engine.generator, self.axis_name, self.taught, str(self.labels.path))
         try:
             save_axis(self.axes_file, axis)
         except TlganError as error:
