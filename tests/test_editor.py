@@ -57,7 +57,7 @@ def test_selection_steps_resets_and_big_moves(engine, tmp_path):
         await pilot.press("down", "j", "k")  # sefa-1
         await pilot.press("l", "shift+right")  # 1 + 5 steps of 0.5
         rows["sefa-1"] = bar_row(pilot.app, "sefa-1")
-        await pilot.press("right_square_bracket", "down", "H")  # step 1.0, sefa-2, -5
+        await pilot.press("right_square_bracket", "down", "H")  # step 1.0, sefa-2, -5: stops at -3
         rows["sefa-2"] = bar_row(pilot.app, "sefa-2")
         await pilot.press("0")
         rows["reset"] = dict(pilot.app.session.recipe.offsets)
@@ -67,7 +67,7 @@ def test_selection_steps_resets_and_big_moves(engine, tmp_path):
         rows["title"] = pilot.app.editor.query_one("#axes-panel").border_title
 
     app = drive(make_app(engine, tmp_path), script)
-    assert "+3.00" in rows["sefa-1"] and "-5.00" in rows["sefa-2"] and "◀" in rows["sefa-2"]
+    assert "+3.00" in rows["sefa-1"] and "-3.00" in rows["sefa-2"] and "━━" in rows["sefa-2"]
     assert rows["reset"] == {"sefa-1": 3.0} and rows["all"] == {}
     assert app.session.step == 0.25 and rows["title"] == "axes · step 0.25"
 
@@ -192,7 +192,7 @@ def test_help_lists_every_key_as_remapped(engine, tmp_path):
         assert isinstance(pilot.app.screen, HelpScreen)
         rows = dict((what, keys) for keys, what in pilot.app.screen.rows)
         assert rows["Move the selected axis one step up"] == "d"
-        assert rows["Lock or unlock the selected axis: a locked attribute stays put while others move"] == "space"
+        assert rows["Lock or unlock the selected axis: other axes then move the face off its direction, which holds its linear prediction (the attribute itself can still drift on a given face)"] == "space"
         await pilot.press("escape")
         await pilot.press("d")  # remapped from right/l
 
@@ -244,7 +244,7 @@ def test_the_command_palette_loads_a_recipe_file(engine, tmp_path):
 def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
     saved = Session(engine.new_recipe(21), marks=[engine.new_recipe(22)], selected="sefa-2")
     saved.move("sefa-2", 2, engine.axes)
-    app = make_app(engine, tmp_path, offer=(saved, engine.axes))
+    app = make_app(engine, tmp_path, offer=(saved, engine.axes), seed=None)  # `tlgan`, no --seed
     first_rows = []
 
     async def run():
@@ -261,7 +261,7 @@ def test_a_saved_session_is_offered_at_start(engine, tmp_path, answer):
     if answer == "y":
         assert app.session.recipe.seed == 21 and len(app.session.marks) == 1 and app.session.selected == "sefa-2"
     else:
-        assert app.session.recipe.seed == 3 and app.session.marks == []
+        assert app.session.recipe.seed != 21 and app.session.marks == []
     assert Session.load(tmp_path / "state" / "session.json").recipe == app.session.recipe
 
 

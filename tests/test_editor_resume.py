@@ -76,7 +76,7 @@ def test_the_editor_killed_with_sigkill_is_resumed_as_it_was(engine, tmp_path):
     assert b"\x1b[38;2;" in screen  # the face was drawn in truecolour
 
     session, axes = open_session(session_path, engine)
-    app = make_app(engine, tmp_path, session=session, session_path=session_path)
+    app = make_app(engine, tmp_path, session=session, session_path=session_path, seed=None)  # tlgan --resume
     rows = {}
 
     async def run() -> None:

@@ -34,3 +34,17 @@ def test_the_main_screen(snap_compare, engine, tmp_path):
 def test_the_help_screen(snap_compare, engine, tmp_path):
     app = make_app(engine, tmp_path, out="exports")
     assert snap_compare(app, terminal_size=SIZE, run_before=settle, press=["question_mark"])
+
+
+def test_the_main_screen_at_80x24(snap_compare, engine, tmp_path):
+    """The smallest common terminal: changes in units, help, quit and the palette all show."""
+    app = make_app(engine, tmp_path, out="exports")
+
+    async def edited(pilot):
+        await settle(pilot)
+        await pilot.press("l", "l", "down", "space")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=edited)

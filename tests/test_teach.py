@@ -257,7 +257,7 @@ def test_tlgan_teach_fits_a_labels_file_and_render_uses_the_axis_at_once(engine,
     capsys.readouterr()
     assert main(["axes", "--device", "cpu"]) == 0
     listing = capsys.readouterr().out
-    assert "grin" in listing and "taught" in listing and "yours" in listing
+    assert f"yours (taught, from {user_axes_path(engine.generator.id)}): grin" in listing
 
 
 def test_one_sided_labels_file_exits_2_saying_why(engine, tmp_path, capsys):

@@ -29,6 +29,9 @@ FORMAT = "tlgan-axes/1"
 # A move is refused when less than this fraction of the axis is left once the locked axes are
 # projected out (its cosine with their span is then over 0.989 and the residual mostly noise).
 MIN_RESIDUAL = 0.15
+UNIT_RANGE = 3.0
+"""Units are measured from -2 to +2 and verified to ±3 (scripts/verify_axes.py); further out a
+linear unit is a guess, so offsets beyond it are shown as offsets."""
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,29 @@ class AxisInfo:
     """Fit quality, e.g. {"r2": 0.44, "stability": 0.98} or {"accuracy": 0.9}."""
     description: str = ""
 
-    def format_value(self, offset: float, effect: float = 1.0, unit: bool = True) -> str:
-        """An offset as the attribute's own change where it is known ("+6.6 years"); `effect`
-        is AxisSet.effect under the locks held; `unit=False` leaves the unit's name out."""
-        if self.per_step is None or not self.unit:
-            return f"{offset:+.2f}"
-        digits = 2 if abs(self.per_step) < 1 else 1
-        number = f"{offset * self.per_step * effect:+.{digits}f}"
+    def change(self, offset: float, effect: float = 1.0) -> float | None:
+        """The attribute's change for `offset` by its linear unit, or None where the unit says
+        nothing: no unit, an offset beyond the range units hold over (UNIT_RANGE), or a change
+        the attribute cannot make (a probability moves by 1 at most)."""
+        if self.per_step is None or not self.unit or abs(offset) > UNIT_RANGE:
+            return None
+        value = offset * self.per_step * effect
+        if self.unit.startswith("P(") and abs(value) > 1:
+            return None
+        return value
+
+    def format_change(self, offset: float, effect: float = 1.0, unit: bool = True) -> str | None:
+        """The attribute's change as text ("+6.6 years"), None where `change` is; `effect` is
+        AxisSet.effect under the locks held; `unit=False` leaves the unit's name out."""
+        value = self.change(offset, effect)
+        if value is None:
+            return None
+        number = f"{value:+.{2 if abs(self.per_step) < 1 else 1}f}"
         return f"{number} {self.unit}" if unit else number
+
+    def format_value(self, offset: float, effect: float = 1.0, unit: bool = True) -> str:
+        """The attribute's change where its unit tells it ("+6.6 years"), else the offset."""
+        return self.format_change(offset, effect, unit) or f"{offset:+.2f}"
 
 
 class AxisSet:

@@ -257,7 +257,7 @@ def discover_into(
     into `base`, the axes in use), written atomically. Returns (found, written)."""
     if out.is_file():
         base = AxisSet.load(out)
-    base.check_generator(generator.id, generator.latent_dim)
+    base.check_generator(generator.id, generator.latent_dim, generator.edit_space)
     found = discover(generator, labelers, settings, work_dir, progress, only)
     merged = merge_into(found, base)
     merged.save(out)

@@ -56,6 +56,10 @@ class SessionError(TlganError):
     """A session file that cannot be read, or that belongs to another generator."""
 
 
+class PhotoError(TlganError):
+    """A photo that cannot be read, holds no face (or several), or cannot be projected."""
+
+
 class TeachError(TlganError):
-    """Answers an axis cannot be taught from yet (one-sided, contradictory, not separable), or a
+    """Answers an axis cannot be taught from yet (one-sided or contradictory), or a
     labels file that is malformed."""

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from tlgan_tui.axes import AxisSet
+from tlgan_tui.axes import UNIT_RANGE, AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
 from tlgan_tui.fileio import atomic_write_text, read_user_text
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import History, LatentSource, Recipe
+from tlgan_tui.wording import count
 
 FORMAT = "tlgan-session/1"
 STEPS = (0.1, 0.25, 0.5, 1.0, 2.0)
 DEFAULT_STEP = 0.5
 PREVIOUS_LIMIT = 200
+EDIT_RANGE = UNIT_RANGE
+"""The editor moves an axis within ±EDIT_RANGE, the ends of its bar: the range its unit was
+verified over; faces further out stop looking like faces. A recipe may hold more (`tlgan render
+--set`); the editor then only brings it back."""
 
 
 @dataclass
@@ -30,7 +36,9 @@ class Session:
     recipe: Recipe
     history: History = field(default_factory=History)
     previous: list[Recipe] = field(default_factory=list)
-    """Faces left with `n`, newest last; `p` goes back through them."""
+    """Faces left with `n` (or `forward`), newest last; `back` returns through them."""
+    following: list[Recipe] = field(default_factory=list)
+    """Faces left with `back`, the nearest last; `forward` returns through them."""
     marks: list[Recipe] = field(default_factory=list)
     step: float = DEFAULT_STEP
     selected: str | None = None
@@ -48,10 +56,18 @@ class Session:
         self.recipe = recipe
         return True
 
+    def target(self, axis: str, steps: float) -> float:
+        """The offset `steps` steps along `axis` lead to, kept within ±EDIT_RANGE; an offset
+        already beyond it (from a recipe) can only come back."""
+        current = self.recipe.offsets.get(axis, 0.0)
+        value = round(current + steps * self.step, 6)
+        if abs(value) <= EDIT_RANGE or abs(value) < abs(current):
+            return value
+        return current if abs(current) >= EDIT_RANGE else math.copysign(EDIT_RANGE, value)
+
     def moved(self, axis: str, steps: float, axes: AxisSet) -> Recipe:
         """The face `steps` steps along `axis` from the current one, without going there."""
-        value = round(self.recipe.offsets.get(axis, 0.0) + steps * self.step, 6)
-        return self.recipe.with_offset(axis, value, axes)
+        return self.recipe.with_offset(axis, self.target(axis, steps), axes)
 
     def move(self, axis: str, steps: float, axes: AxisSet) -> bool:
         return self.change(self.moved(axis, steps, axes))
@@ -69,20 +85,34 @@ class Session:
         return axis in locks
 
     def new_face(self, recipe: Recipe) -> bool:
-        """Go to another face; the one left can be found again with `back`."""
+        """Go to another face, just after this one in the faces seen: `back` returns to the one
+        left, and the faces `back` had gone back from stay ahead for `forward`."""
         before = self.recipe
         if not self.change(recipe):
             return False
-        self.previous.append(before)
-        del self.previous[:-PREVIOUS_LIMIT]
+        self._leave(before, self.previous)
         return True
 
     def back(self) -> bool:
-        """Return to the face left last with `new_face`; False if there is none."""
-        while self.previous:
-            if self.change(self.previous.pop()):
+        """Return to the face seen before this one; False if there is none."""
+        return self._walk(self.previous, self.following)
+
+    def forward(self) -> bool:
+        """Return to the face `back` left; False if there is none."""
+        return self._walk(self.following, self.previous)
+
+    def _walk(self, source: list[Recipe], other: list[Recipe]) -> bool:
+        before = self.recipe
+        while source:
+            if self.change(source.pop()):
+                self._leave(before, other)
                 return True
         return False
+
+    def _leave(self, recipe: Recipe, stack: list[Recipe]) -> None:
+        stack.append(recipe)
+        while len(self.previous) + len(self.following) > PREVIOUS_LIMIT:  # the oldest go first
+            (self.previous or self.following).pop(0)
 
     def undo(self) -> bool:
         recipe = self.history.undo(self.recipe)
@@ -136,6 +166,7 @@ class Session:
 
         self.recipe = carried(self.recipe)
         self.previous = [carried(r) for r in self.previous]
+        self.following = [carried(r) for r in self.following]
         self.marks = [carried(r) for r in self.marks]
         self.history = History(limit=self.history.limit)
         self.selected = self.selected if self.selected in new.names else None
@@ -144,18 +175,18 @@ class Session:
     def copy(self) -> "Session":
         """A copy that later edits do not touch (recipes are immutable, so lists are copied)."""
         history = History(self.history.undo_stack, self.history.redo_stack, self.history.limit)
-        return replace(self, history=history, previous=list(self.previous), marks=list(self.marks))
+        return replace(self, history=history, previous=list(self.previous), following=list(self.following), marks=list(self.marks))
 
     def describe(self) -> str:
         """One line a person recognises the session by."""
         recipe = self.recipe
         parts = [f"seed {recipe.seed}" if recipe.seed is not None else "a face from an explicit latent"]
         if recipe.offsets:
-            parts.append(f"{len(recipe.offsets)} {'axis' if len(recipe.offsets) == 1 else 'axes'} moved")
+            parts.append(count(len(recipe.offsets), "axis") + " moved")
         if recipe.locks:
             parts.append(f"{len(recipe.locks)} locked")
         parts.append(f"{len(self.marks)} marked")
-        parts.append(f"{len(self.history.undo_stack)} undoable edits")
+        parts.append(count(len(self.history.undo_stack), "undoable edit"))
         return ", ".join(parts)
 
     # -- files --------------------------------------------------------------------------------
@@ -171,6 +202,7 @@ class Session:
             "undo": [r.to_dict() for r in self.history.undo_stack],
             "redo": [r.to_dict() for r in self.history.redo_stack],
             "previous": [r.to_dict() for r in self.previous],
+            "following": [r.to_dict() for r in self.following],
             "marks": [r.to_dict() for r in self.marks],
         }
         return json.dumps(data, separators=(",", ":")) + "\n"
@@ -198,6 +230,7 @@ class Session:
                 recipe=Recipe.from_dict(data.get("recipe"), f"{source} (current face)"),
                 history=History(recipes("undo"), recipes("redo")),
                 previous=recipes("previous"),
+                following=recipes("following"),
                 marks=recipes("marks"),
                 step=float(step),
                 selected=data.get("selected") if isinstance(data.get("selected"), str) else None,

@@ -22,6 +22,7 @@ COMMANDS = {
     "export": "export",
     "axes": "axes",
     "info": "info",
+    "project": "project",
     "convert": "convert",
     "discover": "discover",
     "teach": "teach",

@@ -28,16 +28,14 @@ def run(args: argparse.Namespace) -> int:
     generator = engine.generator
     source = shown(axes.path) if axes.path else "computed now (SeFa; no axis file for this generator)"
     yours = user_axis_names(generator) if not args.axes else set()
-    title = f"{len(axes)} axes for {axes.generator_id}: {source}" + (f", yours: {user_axes_path(generator.id)}" if yours else "")
-    table = Table(title=title, title_justify="left", box=None)
+    table = Table(title=f"{len(axes)} axes for {axes.generator_id} from {source}", title_justify="left", box=None)
     rows = []
     for axis in axes.info:
         step = axis.format_value(1.0) if axis.per_step is not None and axis.unit else ""
-        origin = "yours" if axis.name in yours else ("file" if args.axes else "shipped" if axes.path else "computed")
-        rows.append((shown(axis.name), origin, axis.method, step, format_quality(axis.quality), shown(axis.description)))
+        rows.append((shown(axis.name), axis.method, step, format_quality(axis.quality), shown(axis.description)))
     # Every column but the description keeps its full width; the description gets what is left.
     console = Console(soft_wrap=True)
-    headings = ("axis", "from", "method", "per unit step", "fit quality")
+    headings = ("axis", "method", "per unit step", "fit quality")
     widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(headings)]
     for column, width in zip(headings, widths):
         table.add_column(column, no_wrap=True, width=width)
@@ -47,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(*(row if room >= 12 else row[: len(headings)]))
     console.print(table)
+    if yours:
+        console.print(f"yours (taught, from {user_axes_path(generator.id)}): {', '.join(shown(name) for name in axes.names if name in yours)}", markup=False)
     if any(key in QUALITY_LABELS for axis in axes.info for key in axis.quality):
         console.print("fit quality: acc / R² = held-out accuracy / R² of the fit; stab = cosine of the directions fitted on two halves of the faces", style="dim")
     return 0

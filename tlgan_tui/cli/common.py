@@ -85,7 +85,7 @@ def face_recipe(engine, args: argparse.Namespace):
     from tlgan_tui.recipe import Recipe
 
     recipe = Recipe.load(args.recipe) if args.recipe else engine.new_recipe(args.seed)
-    recipe.latent(engine.axes)  # refuses a recipe for another generator or axis set
+    engine.latent(recipe)  # refuses a recipe for another generator or axis set
     sets = parse_sets(args.set)
     if not sets and not args.lock:
         return recipe

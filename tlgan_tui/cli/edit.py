@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tlgan_tui.cli.common import add_model_options, open_engine, seed_value
+from tlgan_tui.cli.common import UsageError, add_model_options, open_engine, seed_value
 from tlgan_tui.terminal import COLOR_SYSTEMS
 from tlgan_tui.tui.graphics import MODES as GRAPHICS_MODES
 
@@ -20,7 +20,9 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     group.add_argument("--out", default="exports", metavar="DIR", help="where s and e write PNGs (default: ./exports)")
     group.add_argument("--session", metavar="FILE", help="session file (default: $XDG_STATE_HOME/tlgan/session.json, else ~/.local/state/tlgan/session.json)")
     group.add_argument("--resume", action="store_true", help="go on with the saved session without asking")
-    group.add_argument("--seed", type=seed_value, metavar="N", help="start a new session on this seed's face")
+    start = group.add_mutually_exclusive_group()
+    start.add_argument("--seed", type=seed_value, metavar="N", help="start on this seed's face")
+    start.add_argument("--photo", metavar="FILE", help="start on the face in this photo, projected first (tlgan project gives more control)")
     group.add_argument("--graphics", choices=GRAPHICS_MODES, default="auto", help="how to draw the face (kitty and sixel need the [graphics] extra; default: auto)")
     group.add_argument("--colors", choices=COLOR_SYSTEMS, help="colour depth (default: truecolor, or $TEXTUAL_COLOR_SYSTEM when set)")
     group.add_argument("--keymap", metavar="FILE", help="key remapping, JSON of binding id -> keys (default: ~/.config/tlgan/keymap.json if present)")
@@ -28,8 +30,12 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, tune_interpreter
+    from tlgan_tui.tui.environment import configure_colors, configure_frame_rate, missing_terminal, tune_interpreter
     from tlgan_tui.tui.graphics import choose_graphics
+
+    missing = missing_terminal()
+    if missing is not None:
+        raise UsageError(f"the editor needs a terminal, and {missing} is not one (tlgan render, show and export work without one)")
 
     # All before Textual is imported: it reads the colour depth and frame rate then, and
     # textual-image can only ask the terminal about graphics before Textual takes it over.
@@ -58,11 +64,21 @@ def run(args: argparse.Namespace) -> int:
         offer, note = offer_or_set_aside(path, engine)
         notes += [note] if note else []
 
+    face = None
+    if args.photo:
+        from tlgan_tui.cli.common import progress_bars
+        from tlgan_tui.photo.project import Settings
+        from tlgan_tui.photo.workflow import project_photos
+
+        print(f"tlgan: projecting {args.photo} into {engine.generator.id} before the editor opens", file=sys.stderr)
+        with progress_bars({"start": "choosing a start", "project": "projecting"}.__getitem__) as progress:
+            face = project_photos(engine, [args.photo], Settings(), progress=progress)[0].recipe
+
     from tlgan_tui.tui.app import EditorApp
 
     app = EditorApp(
         engine, session_path=path, session=session, offer=offer, out=args.out,
-        graphics=graphics, seed=args.seed, keymap=keymap, notes=tuple(notes),
+        graphics=graphics, seed=args.seed, face=face, keymap=keymap, notes=tuple(notes),
     )
     tune_interpreter()
     app.run()

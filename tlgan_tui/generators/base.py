@@ -51,6 +51,9 @@ class Generator(ABC):
     edit_space: str = "z"
     latent_layers: int = 1
     truncation: float | None = None
+    face_framing: str = "measured"
+    """How the model's training faces were cropped, for aligning photos to it: "ffhq" or
+    "celebahq" (one published rule from the eyes and mouth), or "measured" on its own faces."""
     """StyleGAN's truncation psi for new faces (recorded in their recipes); None where it does
     not apply."""
 

@@ -167,6 +167,8 @@ def draft_resolution(full: int, size: int, device: torch.device) -> int | None:
 
 
 class PGGANGenerator(Generator):
+    face_framing = "celebahq"
+
     def __init__(self, weights: str | Path, device: torch.device, precision: str = "auto"):
         from tlgan_tui.generators.pggan_formats import read_pggan
 

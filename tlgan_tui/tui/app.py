@@ -11,6 +11,7 @@ from textual.message import Message
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
+from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session, SessionWriter
 from tlgan_tui.tui.commands import EditorCommands
 from tlgan_tui.tui.editor import EditorScreen
@@ -39,12 +40,14 @@ class EditorApp(App[None]):
         out: str | Path = "exports",
         graphics: Graphics = Graphics("halfblock"),
         seed: int | None = None,
+        face: Recipe | None = None,
         keymap: dict[str, str] | None = None,
         notes: tuple[str, ...] = (),
     ) -> None:
         """`session` is resumed at once (on the engine's axes); `offer` is a saved session and
-        its axes, which the user is asked about; with neither, a new session starts on the face
-        of `seed` (random without)."""
+        its axes, which the user is asked about; with neither, a new session starts on `face` (a
+        projected photo), or the face of `seed` (random without either). A face or seed given
+        with a session to resume is added to it as a new face."""
         # The app draws in truecolour only, so Textual's ANSI-to-truecolour filter has nothing
         # to convert; it would still visit every cell of every preview frame (a third of the
         # time a frame takes to draw), so it is switched off.
@@ -55,7 +58,8 @@ class EditorApp(App[None]):
         self.offer = offer
         self.out = Path(out)
         self.graphics = graphics
-        self.seed = seed
+        self.start = face if face is not None else (engine.new_recipe(seed) if seed is not None else None)
+        self.start_name = "the photo's face" if face is not None else f"seed {seed}'s face"
         self.keymap = dict(keymap or {})
         self.notes = notes
         self.editor: EditorScreen | None = None
@@ -65,12 +69,14 @@ class EditorApp(App[None]):
     def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+        # Notes name files and extras ("tlgan-tui[graphics]"): shown as written, not as markup.
         for note in self.notes:
-            self.notify(note, severity="warning", timeout=8)
+            self.notify(note, severity="warning", timeout=8, markup=False)
         if self.graphics.note:
-            self.notify(self.graphics.note, severity="warning", timeout=8)
+            self.notify(self.graphics.note, severity="warning", timeout=8, markup=False)
         if self.offer is not None:
-            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe()), self._begin)
+            start = f"Either way the editor starts on {self.start_name}." if self.start is not None else ""
+            self.push_screen(RestoreScreen(self.session_path, self.offer[0].describe(), start), self._begin)
         else:
             self._begin(False)
 
@@ -78,11 +84,22 @@ class EditorApp(App[None]):
         if resume and self.offer is not None:
             session, self.engine.axes = self.offer
         else:
-            session = self.session or Session(self.engine.new_recipe(self.seed))
+            session = self.session or Session(self.start or self.engine.new_recipe())
+        if self.start is not None:
+            # --seed N (or --photo) starts on that face, in a resumed session too (as a new face
+            # there, so p returns to the face the session was left on).
+            session.new_face(self.start)
         self.session = session
         self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
         self.push_screen(self.editor)
         self.writer.save(session)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No command palette over the "terminal too small" message: its commands would change
+        the face unseen."""
+        if action == "command_palette" and self.editor is not None and self.screen is self.editor:
+            return not self.editor.has_class("too-small")
+        return True
 
     def _session_not_saved(self, error: TlganError) -> None:
         self.post_message(SessionNotSaved(error))  # from the writer's thread: never wait on the UI
@@ -90,7 +107,7 @@ class EditorApp(App[None]):
     def on_session_not_saved(self, message: SessionNotSaved) -> None:
         if not self._warned_unsaved:  # once: editing goes on
             self._warned_unsaved = True
-            self.notify(f"{message.error}; editing goes on, but the session is not being saved", severity="error", timeout=10)
+            self.notify(f"{message.error}; editing goes on, but the session is not being saved", severity="error", timeout=10, markup=False)
 
     async def on_unmount(self) -> None:
         self.writer.close()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from tlgan_tui.shipped import shipped_axes_dir
+from tlgan_tui.tui.keymap import shown_keys
 from tlgan_tui.tui.prompt_screen import PathPrompt
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class EditorCommands(Provider):
             if binding.action == "help":
                 continue
             run = partial(editor.run_action, binding.action)
-            yield binding.tooltip or binding.description, run, f"key: {binding.key.split(',')[0]}"
+            yield binding.tooltip or binding.description, run, f"key: {shown_keys(self.app, binding)[0]}"
         yield "Load a recipe file…", partial(self._ask, "recipe"), "a face's .json sidecar"
         yield "Load an axis file…", partial(self._ask, "axes"), "an .npz axis set for this generator"
         for path in self._files(editor.out, "*.json"):

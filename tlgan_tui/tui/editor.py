@@ -7,6 +7,7 @@ and a held-down key shows live frames. Full-resolution saves and exports run in 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -29,13 +31,18 @@ from tlgan_tui.errors import TlganError
 from tlgan_tui.export import ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.session import Session, SessionWriter
+from tlgan_tui.session import EDIT_RANGE, Session, SessionWriter
 from tlgan_tui.tui.graphics import Graphics
 from tlgan_tui.tui.widgets.axis_bars import AxisBars
 from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
 from tlgan_tui.tui.widgets.status import StatusLine
+from tlgan_tui.wording import count
 
 MIN_WIDTH, MIN_HEIGHT = 60, 16
+MIN_PREVIEW_WIDTH = 26
+"""The axes panel widens to show every change in units (80 columns do), as long as the preview
+keeps this many columns; below that the units go and the offsets stay."""
+MIN_AXES_WIDTH = 40
 BIG_MOVE = 5
 EXPORT_BATCH = 16
 PREFETCH_STEPS = (1, -1)
@@ -83,20 +90,29 @@ class ExportProgress(Message):
         self.total = total
 
 
+# Keys the footer shows together under one word, so that 80 columns hold them.
+AXIS, STEP, WALK = Binding.Group("Axis", compact=True), Binding.Group("Step", compact=True), Binding.Group("Back/Fwd", compact=True)
+
+
 class EditorScreen(Screen):
     # Every binding has an id, so a keymap (App.set_keymap, see tui/keymap.py) can remap it.
+    # Help and quit come first, so that the footer shows them at any width: the help screen
+    # and the command palette (always at the footer's right) reach every other key.
     BINDINGS = [
-        Binding("up,k", "select(-1)", "Axis", id="axis.previous", tooltip="Select the axis above"),
-        Binding("down,j", "select(1)", "Axis", id="axis.next", show=False, tooltip="Select the axis below"),
-        Binding("left,h", "move(-1)", "-Step", id="axis.decrease", tooltip="Move the selected axis one step down"),
-        Binding("right,l", "move(1)", "+Step", id="axis.increase", tooltip="Move the selected axis one step up"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="This help: every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (the session is kept)"),
+        Binding("up,k", "select(-1)", "Axis", id="axis.previous", group=AXIS, tooltip="Select the axis above"),
+        Binding("down,j", "select(1)", "Axis", id="axis.next", group=AXIS, tooltip="Select the axis below"),
+        Binding("left,h", "move(-1)", "-Step", id="axis.decrease", group=STEP, tooltip="Move the selected axis one step down"),
+        Binding("right,l", "move(1)", "+Step", id="axis.increase", group=STEP, tooltip="Move the selected axis one step up"),
         Binding("shift+left,H", f"move(-{BIG_MOVE})", f"-{BIG_MOVE} steps", id="axis.decrease-more", show=False, tooltip=f"Move the selected axis {BIG_MOVE} steps down"),
         Binding("shift+right,L", f"move({BIG_MOVE})", f"+{BIG_MOVE} steps", id="axis.increase-more", show=False, tooltip=f"Move the selected axis {BIG_MOVE} steps up"),
         Binding("0", "reset_axis", "Reset axis", id="axis.reset", show=False, tooltip="Set the selected axis back to 0"),
         Binding("R", "reset_all", "Reset all", id="axes.reset", show=False, tooltip="Set every axis back to 0"),
-        Binding("space", "toggle_lock", "Lock", id="axis.lock", tooltip="Lock or unlock the selected axis: a locked attribute stays put while others move"),
+        Binding("space", "toggle_lock", "Lock", id="axis.lock", tooltip="Lock or unlock the selected axis: other axes then move the face off its direction, which holds its linear prediction (the attribute itself can still drift on a given face)"),
         Binding("n", "new_face", "New", id="face.new", tooltip="A new random face"),
-        Binding("p", "previous_face", "Prev", id="face.previous", tooltip="Back to the face shown before the last new one"),
+        Binding("p", "previous_face", "Back", id="face.previous", group=WALK, tooltip="Back to the face seen before this one"),
+        Binding("f", "next_face", "Forward", id="face.next", group=WALK, tooltip="Forward to the face p went back from"),
         Binding("u", "undo", "Undo", id="edit.undo", tooltip="Undo the last change"),
         Binding("ctrl+r", "redo", "Redo", id="edit.redo", show=False, tooltip="Redo what was undone"),
         Binding("left_square_bracket", "step(-1)", "Smaller step", id="step.smaller", show=False, tooltip="A smaller step size"),
@@ -106,8 +122,6 @@ class EditorScreen(Screen):
         Binding("e", "export", "Export", id="export.marked", tooltip="Export every marked face at full resolution (press again to cancel)"),
         Binding("g", "gallery", "Gallery", id="gallery", tooltip="Pick from variations: the selected axis from -3 to +3, or random faces"),
         Binding("t", "teach", "Teach", id="teach", show=False, tooltip="Teach a new axis by example: answer yes or no for a few dozen faces"),
-        Binding("question_mark", "help", "Help", id="help", tooltip="This help: every key"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit (the session is kept)"),
     ]
 
     def __init__(self, engine: Engine, session: Session, writer: SessionWriter, out: Path, graphics: Graphics) -> None:
@@ -145,7 +159,7 @@ class EditorScreen(Screen):
             yield ProgressBar(id="export-progress", show_eta=False)
         yield StatusLine(id="status")
         yield Static(id="too-small")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def preview(self) -> FacePreview:
@@ -167,15 +181,33 @@ class EditorScreen(Screen):
         if self._export_cancel is not None:
             self._export_cancel.set()
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None, markup: bool = False) -> None:
+        """The editor's messages carry file names and errors, never markup: shown as written
+        (a "[graphics]" or "[1]" in them stays)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Behind the "terminal too small" message only q acts: a key that changed the face
+        there would change it unseen."""
+        return action == "quit" or not self.has_class("too-small")
+
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size
         small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.set_class(small, "too-small")
+        if small != self.has_class("too-small"):
+            self.set_class(small, "too-small")
+            self.refresh_bindings()  # the footer shows only the keys that act (check_action)
+        self._fit_axes_panel()
         if small:
             self.query_one("#too-small", Static).update(
                 f"The terminal is {width}x{height}; the editor needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\n"
                 "Make the window larger (q quits)."
             )
+
+    def _fit_axes_panel(self) -> None:
+        panel = self.query_one("#axes-panel")
+        frame = panel.styles.gutter.width  # border and padding
+        panel.styles.min_width = min(self.bars.full_width + frame, max(MIN_AXES_WIDTH, self.size.width - MIN_PREVIEW_WIDTH))
 
     # -- state -> screen ------------------------------------------------------------------
 
@@ -339,8 +371,13 @@ class EditorScreen(Screen):
             self._draw_ahead()
 
     def action_move(self, steps: int) -> None:
-        if self.session.selected:
-            self._edit(lambda: self.session.move(self.session.selected, steps, self.engine.axes))
+        name = self.session.selected
+        if not name:
+            return
+        target = self.session.target(name, steps)
+        if target != round(self.session.recipe.offsets.get(name, 0.0) + steps * self.session.step, 6):
+            self.notify(f"{name} stops at {math.copysign(EDIT_RANGE, steps):+g}, the end of its bar: faces further out stop looking like faces", timeout=3)
+        self._edit(lambda: self.session.move(name, steps, self.engine.axes))
 
     def action_reset_axis(self) -> None:
         if self.session.selected:
@@ -356,7 +393,7 @@ class EditorScreen(Screen):
 
         def toggle() -> bool:
             locked = self.session.toggle_lock(name, self.engine.axes)
-            self.notify(f"{name} {'locked: it stays put while other axes move' if locked else 'unlocked'}", timeout=2)
+            self.notify(f"{name} {'locked: other axes move off its direction' if locked else 'unlocked'}", timeout=2)
             return True
 
         self._edit(toggle)
@@ -369,6 +406,12 @@ class EditorScreen(Screen):
             self.notify("No earlier face: n shows a new one", timeout=2)
             return
         self._edit(self.session.back)
+
+    def action_next_face(self) -> None:
+        if not self.session.following:
+            self.notify("No later face: p goes back, n shows a new one", timeout=2)
+            return
+        self._edit(self.session.forward)
 
     def action_undo(self) -> None:
         if not self.session.undo():
@@ -486,7 +529,7 @@ class EditorScreen(Screen):
         if axis is None:
             return
         merged = self.engine.axes.merged(axis)
-        self.session.rebase(self.engine.axes, merged, self.session.axes_path)
+        self.session.rebase(self.engine.axes, merged, self.session.axes_path, self.engine.generator)
         self.engine.axes = merged
         self.session.selected = axis.names[0]
         self.changed()
@@ -513,7 +556,8 @@ class EditorScreen(Screen):
         if self.session.selected not in axes.names:
             self.session.selected = axes.names[0] if len(axes) else None
         self.changed()
-        self.notify(f"Loaded {len(axes)} axes from {path}; edits so far are kept as explicit latents", timeout=5)
+        self._fit_axes_panel()
+        self.notify(f"Loaded {count(len(axes), 'axis')} from {path}; edits so far are kept as explicit latents", timeout=5)
 
     async def action_quit(self) -> None:
         """Quit. A save still running is finished first and an export stops after its current

@@ -32,6 +32,17 @@ FRAME_RATE = 240
 SWITCH_INTERVAL = 0.0005
 
 
+def missing_terminal() -> str | None:
+    """The first of stdin, stdout and stderr that is not a terminal, or None when all are. The
+    editor reads keys from stdin and Textual draws on stderr; without a terminal it would write
+    screen codes into a file and wait for keys that never come."""
+    for name in ("stdin", "stdout", "stderr"):
+        stream = getattr(sys, f"__{name}__")
+        if stream is None or not stream.isatty():
+            return name
+    return None
+
+
 def configure_colors(choice: str | None) -> str:
     """Set the environment Textual reads; `None` keeps a TEXTUAL_COLOR_SYSTEM the user set."""
     if choice is None:

@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tlgan_tui.tui.keymap import shown_keys
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
@@ -31,16 +33,11 @@ class HelpScreen(ModalScreen[None]):
             scroll.border_subtitle = "esc closes · ctrl+p: command palette"
             yield Static(self._table())
 
-    def _keys(self, binding: Binding) -> str:
-        keymap = getattr(self.app, "keymap", {})
-        keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-        shown = [self.app.get_key_display(Binding(key.strip(), binding.action)) for key in keys.split(",")]
-        return " / ".join(shown)
-
     @property
     def rows(self) -> list[tuple[str, str]]:
         """(keys, what they do), one per binding."""
-        rows = [(self._keys(binding), binding.tooltip or binding.description) for binding in self.editor_bindings]
+        bindings = sorted(self.editor_bindings, key=lambda binding: binding.action in ("help", "quit"))  # editing keys first
+        rows = [(" / ".join(shown_keys(self.app, binding)), binding.tooltip or binding.description) for binding in bindings]
         return rows + [("ctrl+p", "Command palette: the same actions, loading a recipe or an axis file")]
 
     def _table(self) -> Table:

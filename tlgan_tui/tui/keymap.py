@@ -11,8 +11,14 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
 
 from tlgan_tui.errors import TlganError
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 class KeymapError(TlganError):
@@ -37,3 +43,11 @@ def load_keymap(path: Path, known_ids: list[str], required: bool) -> dict[str, s
             hint = f"; did you mean {close[0]!r}?" if close else f"; known ids: {', '.join(known_ids)}"
             raise KeymapError(f"{path}: unknown binding id {binding_id!r}{hint}")
     return dict(data)
+
+
+def shown_keys(app: "App", binding: Binding) -> list[str]:
+    """The keys of `binding` as the keymap has them now, written as people type them ("[",
+    "^s", "shift+←"), for the help screen and the palette."""
+    keymap = getattr(app, "keymap", {})
+    keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+    return [app.get_key_display(Binding(key.strip(), binding.action)) for key in keys.split(",")]

@@ -27,15 +27,18 @@ class RestoreScreen(ModalScreen[bool]):
     RestoreScreen Button { margin: 0 2; }
     """
 
-    def __init__(self, where: Path, description: str) -> None:
+    def __init__(self, where: Path, description: str, start: str = "") -> None:
+        """`start` says where either answer starts, when that is not the session's own face."""
         super().__init__()
         self.where = _short(where)
         self.description = description
+        self.start = start
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Resume the last session?"
-            yield Static(f"{self.where}\n{self.description}\n\nA new session replaces it.", markup=False)
+            start = f" {self.start}" if self.start else ""
+            yield Static(f"{self.where}\n{self.description}\n\nA new session replaces it.{start}", markup=False)
             with Horizontal():
                 yield Button("Resume (y)", id="yes", variant="primary")
                 yield Button("New session (n)", id="no")

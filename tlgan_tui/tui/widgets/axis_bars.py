@@ -1,6 +1,7 @@
-"""The axis bars: one row per axis with its name, a bar centred on 0, the offset in the axis's
-own units (AxisInfo.format_value: "+6.6 years" for a fitted axis, "+1.50" for SeFa), and a lock
-mark. The selected row is highlighted and kept in view."""
+"""The axis bars: one row per axis with its name, a bar centred on 0, the offset and beside it
+the change in the axis's own units where it has them (AxisInfo.format_change: "+1.50 +5.4
+years"; a SeFa axis shows the offset alone), and a lock mark. The selected row is highlighted
+and kept in view."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tlgan_tui.axes import AxisSet
+from tlgan_tui.axes import AxisInfo, AxisSet
 from tlgan_tui.recipe import Recipe
+from tlgan_tui.session import EDIT_RANGE
 
-SPAN = 3.0
-"""The offset at either end of a bar; larger offsets show an arrow at the end."""
+SPAN = EDIT_RANGE
+"""The offset at either end of a bar, as far as the editor moves; larger offsets (from a
+recipe) show an arrow at the end."""
 LOCK_WIDTH = 6
 MIN_BAR = 7
+FULL_BAR = 13
+"""The bar of a panel as wide as AxisBars.full_width."""
+OFFSET_WIDTH = len(f"{-SPAN:+.2f}")
+"""Offsets are aligned on this width; one from a recipe may be longer (-100.00)."""
+LONGEST_OFFSET = len(f"{-100:+.2f}")
 
 
 class AxisBars(Widget):
@@ -108,26 +116,33 @@ class AxisBars(Widget):
             row = self._rows[key] = self._row(index, width, base)
         return row
 
+    @property
+    def full_width(self) -> int:
+        """The width that shows every column with the changes in units and a short bar."""
+        name_width, _, value_width, _ = self._columns(0)
+        return name_width + FULL_BAR + value_width + LOCK_WIDTH + 3
+
     def _columns(self, width: int) -> tuple[int, int, int, bool]:
-        """Widths of the name, the bar and the value, and whether values show their units. In a
-        narrow panel the units go first, then the bar shrinks, so names, values and lock marks
-        stay readable."""
+        """Widths of the name, the bar and the value, and whether values show the change in
+        units. In a narrow panel those changes go first, then the bar shrinks, so names, offsets
+        and lock marks stay readable."""
         name_width = min(16, max((len(name) for name in self.axes.names), default=4))
         for units in (True, False):
-            value_width = max((len(info.format_value(-9.99, unit=units)) for info in self.axes.info), default=5)
+            value_width = max([LONGEST_OFFSET] + [len(_value(info, -SPAN, 1.0, units)) for info in self.axes.info])
             bar_width = width - name_width - value_width - LOCK_WIDTH - 3
-            if bar_width >= MIN_BAR:
+            if bar_width >= MIN_BAR or not width:
                 break
         bar_width = max(3, bar_width)
         return name_width, bar_width - (1 - bar_width % 2), value_width, units  # odd: 0 gets a centre cell
 
     def _header(self, width: int, base: Style) -> Strip:
         style = base + self._style("header")
-        name_width, bar_width, value_width, _ = self._columns(width)
+        name_width, bar_width, value_width, units = self._columns(width)
         left, right = f"-{SPAN:g}", f"+{SPAN:g}"
         inner = bar_width - len(left) - len(right)
         scale = f"{left}{'0':^{inner}}{right}" if inner >= 1 else f"{'0':^{bar_width}}"
-        text = f"{'axis':<{name_width}} {scale} {'value':>{value_width}}"
+        value = f"{'offset':>{OFFSET_WIDTH}}" + (" change" if units and any(info.change(1.0) is not None for info in self.axes.info) else "")
+        text = f"{'axis':<{name_width}} {scale} {value:<{value_width}}"
         return Strip([Segment(text, style)]).crop_extend(0, width, base)
 
     def _row(self, index: int, width: int, base: Style) -> Strip:
@@ -141,13 +156,19 @@ class AxisBars(Widget):
         name = info.name if len(info.name) <= name_width else info.name[: name_width - 1] + "…"
         segments = [Segment(f"{name:<{name_width}} ", row)]
         segments += _bar(value, bar_width, fill, track, centre_style)
-        shown = info.format_value(value, self._effects.get(info.name, 1.0), unit=units)
-        segments.append(Segment(f" {shown:>{value_width}} ", row))
+        shown = _value(info, value, self._effects.get(info.name, 1.0), units)
+        segments.append(Segment(f" {shown:<{value_width}} ", row))
         if info.name in self.locks:
             segments.append(Segment(" lock ", row + self._style("lock")))
         else:
             segments.append(Segment(" " * LOCK_WIDTH, row))
         return Strip(segments).crop_extend(0, width, row)
+
+
+def _value(info: AxisInfo, offset: float, effect: float, units: bool) -> str:
+    """The offset, and the attribute's change beside it where its unit tells it."""
+    change = info.format_change(offset, effect) if units else None
+    return f"{offset:>+{OFFSET_WIDTH}.2f} {change}" if change else f"{offset:>+{OFFSET_WIDTH}.2f}"
 
 
 def _bar(value: float, width: int, fill: Style, track: Style, centre: Style) -> list[Segment]:
