@@ -16,6 +16,7 @@ from rich.style import Style
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -24,6 +25,7 @@ from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TeachError, TlganError
 from tlgan_tui.labels import LabelsFile
+from tlgan_tui.latest import LatestWins
 from tlgan_tui.paths import user_axes_path, user_labels_path
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.teach import Answer, Boundary, FacePool, Taught, check_axis_name, face_key, fit_answers
@@ -33,6 +35,15 @@ from tlgan_tui.user_axes import check_free_name, save_axis, taught_axis
 TILES = 8
 REFERENCE_FACES = 500
 """Random faces of the pool the change of P(NAME) per unit step is measured over."""
+
+
+class FitReady(Message):
+    """A refit (answers fitted, boundary, axis, why none) from the fitting thread."""
+
+    def __init__(self, result: tuple | None, error: Exception | None) -> None:
+        super().__init__()
+        self.result = result
+        self.error = error
 
 
 class NamePrompt(ModalScreen[str | None]):
@@ -106,6 +117,9 @@ class TeachScreen(Screen[AxisSet | None]):
         self.taught: Taught | None = None
         self.boundary: Boundary | None = None
         self.problem = ""
+        self._fitted = 0
+        """How many answers the fit in use was made from."""
+        self._fitter: LatestWins | None = None
         self.skipped: set[str] = set()
         self.choices: list[Recipe] = []
         self.cursor = 0
@@ -120,6 +134,8 @@ class TeachScreen(Screen[AxisSet | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # One fit at a time, the newest answers win (tlgan_tui/latest.py, as the editor's preview).
+        self._fitter = LatestWins(lambda request: self._fit(*request), self._fit_done, name="teach-fit")
         self.query_one("#teach-title", Static).update(
             f"Teach {self.axis_name!r}: does the highlighted face show it? y yes · n no · x skip · u undo · esc done"
         )
@@ -132,7 +148,7 @@ class TeachScreen(Screen[AxisSet | None]):
             self.answers = kept
             self._latents = list(self.engine.latents([answer.recipe for answer in kept]))
             self.notify(f"Going on from {len(kept)} answers kept in {self.labels.path}", timeout=4)
-        self._refit()
+        self._use_fit(*self._fit(np.array(self._latents), np.array([a.label for a in self.answers], dtype=bool)))
         avoid = self._avoid()
         for _ in range(TILES):
             recipe = self.pool.take(self.boundary, avoid)
@@ -141,20 +157,43 @@ class TeachScreen(Screen[AxisSet | None]):
         self._highlight()
         self.call_after_refresh(self._render_tiles)
 
+    def on_unmount(self) -> None:
+        if self._fitter is not None:
+            self._fitter.close(drain=False, timeout=0)
+
     # -- answers and the fit --------------------------------------------------------------
 
     def _avoid(self) -> set[str]:
         return {face_key(answer.recipe) for answer in self.answers} | self.skipped | {face_key(r) for r in self.choices}
 
     def _refit(self) -> None:
+        """Refit on the answers so far in a thread: a refit is some twenty small fits (tens of
+        ms each on a busy CPU), and the next answer must not wait for it. Until it is back,
+        faces are chosen with the boundary before it."""
         labels = np.array([answer.label for answer in self.answers], dtype=bool)
-        latents = np.array(self._latents)
-        self.boundary = Boundary(latents, labels) if labels.any() and not labels.all() else None
+        if self._fitter is not None:
+            self._fitter.submit((np.array(self._latents), labels))
+
+    def _fit_done(self, request: object, result: tuple | None, error: Exception | None) -> None:
+        self.post_message(FitReady(result, error))  # from the fitting thread: never waits on the UI
+
+    def on_fit_ready(self, message: "FitReady") -> None:
+        if message.error is not None:
+            self.notify(str(message.error), title="Cannot fit the answers", severity="error")
+        elif message.result[0] == len(self.answers):
+            self._use_fit(*message.result)
+
+    def _fit(self, latents: np.ndarray, labels: np.ndarray) -> tuple[int, Boundary | None, Taught | None, str]:
+        boundary = Boundary(latents, labels) if labels.any() and not labels.all() else None
         try:
-            self.taught = fit_answers(latents, labels, self.reference) if len(labels) else None
-            self.problem = "" if self.taught else "no answers yet"
+            taught = fit_answers(latents, labels, self.reference) if len(labels) else None
+            return len(labels), boundary, taught, "" if taught else "no answers yet"
         except TeachError as error:
-            self.taught, self.problem = None, str(error)
+            return len(labels), boundary, None, str(error)
+
+    def _use_fit(self, count: int, boundary: Boundary | None, taught: Taught | None, problem: str) -> None:
+        self._fitted = count
+        self.boundary, self.taught, self.problem = boundary, taught, problem
         self._show_fit()
 
     def _show_fit(self) -> None:
@@ -214,6 +253,8 @@ class TeachScreen(Screen[AxisSet | None]):
             self._highlight()
 
     def action_done(self) -> None:
+        if self._fitted != len(self.answers):  # the last answer's refit is not back yet
+            self._use_fit(*self._fit(np.array(self._latents), np.array([a.label for a in self.answers], dtype=bool)))
         if self.taught is None:
             self.notify(f"No {self.axis_name} axis yet ({self.problem}); the {len(self.answers)} answers are kept", timeout=6)
             self.dismiss(None)
@@ -268,7 +309,9 @@ class TeachScreen(Screen[AxisSet | None]):
     @property
     def settled(self) -> bool:
         """Every tile shows its face: what a headless driver waits for."""
-        return not self._stale() and not any(w.name == "teach-tiles" and w.is_running for w in self.workers)
+        busy = any(w.name == "teach-tiles" and w.is_running for w in self.workers)
+        fitting = self._fitter is not None and not self._fitter.idle
+        return not busy and not fitting and not self._stale() and self._fitted == len(self.answers)
 
 
 def start_teaching(app, engine: Engine, axes: AxisSet, done: Callable[[AxisSet | None], None], seed: int | None = None) -> None:
