@@ -96,7 +96,7 @@ class Probe:
                 self.paint_cpu.append(time.thread_time() - start)
 
         editor._compositor_refresh = timed_refresh
-        work = editor._renderer._work
+        work = editor.preview._runner._work
 
         def timed_work(request):
             start = time.thread_time()
@@ -104,7 +104,7 @@ class Probe:
             self.render_cpu.append(time.thread_time() - start)
             return frame
 
-        editor._renderer._work = timed_work
+        editor.preview._runner._work = timed_work
         self.answered: list[float] = []
         changed = editor.changed
 

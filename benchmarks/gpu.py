@@ -1,12 +1,15 @@
-"""pg-GAN 1024 speed: latency at batch 1 (the interactive path), throughput at batch 8 and 32,
-end-to-end export (render + PNG encoding + writing) in images/s, and peak memory, per precision.
+"""pg-GAN and StyleGAN2 1024 speed: latency at batch 1 (the interactive path), throughput at
+batch 8 and 32, end-to-end export (render + PNG encoding + writing) in images/s, and peak memory,
+per precision.
 
-    .venv/bin/python benchmarks/gpu.py               # on a GPU: fp32, fp16, bf16, in one short call
+    .venv/bin/python benchmarks/gpu.py               # on a GPU: both models, fp32, fp16, bf16
     .venv/bin/python benchmarks/gpu.py --device cpu  # the same measures with smaller counts
+    .venv/bin/python benchmarks/gpu.py --model stylegan2 --device cpu --quick  # one of each, CPU
 
-Random weights of the full architecture (NVIDIA's CelebA-HQ channel plan, 23.08 M parameters,
-about 85 GFLOP per image) cost the same compute as the real ones. Each lower precision is
-checked against fp32 (relative image error over 4 faces). Prints a Markdown table for
+Random weights of the full architectures (pg-GAN: NVIDIA's CelebA-HQ channel plan, 23.08 M
+parameters, about 85 GFLOP per image; StyleGAN2: config F at 1024 as NVIDIA's FFHQ model, 30.4 M
+synthesis and mapping parameters) cost the same compute as the real ones. Each lower precision
+is checked against fp32 (relative image error over 4 faces). Prints a Markdown table for
 benchmarks/RESULTS.md.
 """
 
@@ -29,9 +32,33 @@ from tlgan_tui.generators import load_generator
 from tlgan_tui.generators.pggan import ProgressiveGenerator
 from tlgan_tui.generators.pggan_formats import NVIDIA_CELEBAHQ_CHANNELS, PGGANCheckpoint, write_tlgan
 from tlgan_tui.generators.precision import relative_error
+from tlgan_tui.generators.stylegan.layouts import StyleGANCheckpoint
+from tlgan_tui.generators.stylegan.layouts import write_tlgan as write_stylegan
+from tlgan_tui.generators.stylegan.sg2 import SG2Config, StyleGAN2
 
 # (repeats at batch 1, batch sizes for throughput and their repeats, faces exported, export batch)
-COUNTS = {"cuda": (20, (8, 32), 5, 64, 32), "cpu": (3, (8,), 1, 8, 8)}
+COUNTS = {"cuda": (20, (8, 32), 5, 64, 32), "cpu": (3, (8,), 1, 8, 8), "quick": (1, (), 1, 2, 2)}
+MODELS = ("pggan", "stylegan2")
+
+
+def random_stylegan2(folder: Path) -> Path:
+    """StyleGAN2 config F at 1024 (z, w 512; 8 mapping layers; channels 512 up to 64 px, then
+    256, 128, 64, 32), random weights scaled as training starts them, in tlgan's safetensors."""
+    config = SG2Config(z_dim=512, w_dim=512, resolution=1024, channels=(512, 512, 512, 512, 512, 256, 128, 64, 32), conv_clamp=256)
+    network = StyleGAN2(config)
+    generator = torch.Generator().manual_seed(0)
+    state = {}
+    for key, value in network.state_dict().items():
+        if key.endswith("affine.bias"):
+            state[key] = torch.ones(value.shape)
+        elif key.startswith("mapping.fc") and key.endswith("weight"):
+            state[key] = torch.randn(value.shape, generator=generator) * 100  # stored / lr multiplier
+        elif key.endswith(("bias", "noise_strength", "w_avg")):
+            state[key] = torch.randn(value.shape, generator=generator) * 0.1
+        else:
+            state[key] = torch.randn(value.shape, generator=generator)
+    checkpoint = StyleGANCheckpoint("stylegan2", config, state, "random weights", "stylegan2-1024-random")
+    return write_stylegan(checkpoint, folder / "random-stylegan2-1024.safetensors")
 
 
 def random_checkpoint(folder: Path) -> Path:
@@ -62,11 +89,11 @@ def peak_memory(device: torch.device) -> str:
 
 
 def measure(
-    weights: Path, device: str, precision: str, reference: torch.Tensor | None, folder: Path
+    kind: str, weights: Path, device: str, precision: str, reference: torch.Tensor | None, folder: Path, quick: bool
 ) -> tuple[list[tuple[str, str]], torch.Tensor]:
-    generator = load_generator("pggan", str(weights), device, precision)
+    generator = load_generator("pggan" if kind == "pggan" else "stylegan", str(weights), device, precision)
     torch_device = generator.device
-    ones, batches, batch_repeats, faces, export_batch_size = COUNTS[torch_device.type]
+    ones, batches, batch_repeats, faces, export_batch_size = COUNTS["quick" if quick else torch_device.type]
     if torch_device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(torch_device)
     rows = [("precision", f"{generator.precision} (asked {precision})")]
@@ -80,13 +107,13 @@ def measure(
     rows.append(("latency, batch 1, full 1024 image to host", f"{s * 1000:.0f} ms"))
     for size in (128, 256):
         s = median_s(lambda size=size: generator.preview(z1, size), ones)
-        rows.append((f"latency, batch 1, {size} px preview (CPU: drawn from the {size} level)", f"{s * 1000:.0f} ms"))
+        rows.append((f"latency, batch 1, {size} px preview (CPU: drawn from the {size} px level)", f"{s * 1000:.0f} ms"))
     for batch in batches:
         z = generator.sample(batch, 2)
         s = median_s(lambda z=z, batch=batch: generator.synthesize(z, batch_size=batch), batch_repeats)
         rows.append((f"throughput, batch {batch}", f"{batch / s:.2f} images/s"))
     engine = Engine(generator, load_axes_for(generator))
-    jobs = [(engine.new_recipe(seed), folder / f"{precision}-{seed}.png") for seed in range(faces)]
+    jobs = [(engine.new_recipe(seed), folder / f"{kind}-{precision}-{seed}.png") for seed in range(faces)]
     start = time.perf_counter()
     report = export_batch(engine, jobs, batch_size=export_batch_size)
     s = time.perf_counter() - start
@@ -99,6 +126,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", action="append", help="repeatable (default: fp32 fp16 bf16 on a GPU, fp32 on the CPU)")
+    parser.add_argument("--model", action="append", choices=MODELS, help="repeatable (default: both)")
+    parser.add_argument("--quick", action="store_true", help="one repeat of each measure, 2 faces exported (a busy CPU)")
     args = parser.parse_args()
     cuda = args.device.startswith("cuda") or (args.device == "auto" and torch.cuda.is_available())
     precisions = args.precision or (["fp32", "fp16", "bf16"] if cuda else ["fp32"])
@@ -108,18 +137,19 @@ def main() -> None:
         name = f"CPU: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads"
     print(f"{name}, torch {torch.__version__}\n")
     with tempfile.TemporaryDirectory() as folder:
-        weights = random_checkpoint(Path(folder))
-        reference = None
-        print("| precision | what | value |\n|---|---|---|")
-        for precision in precisions:
-            try:
-                rows, images = measure(weights, args.device, precision, reference, Path(folder))
-            except DeviceError as error:  # e.g. bf16 on a GPU older than Ampere
-                print(f"| {precision} | not run | {error} |", flush=True)
-                continue
-            reference = images if reference is None and precision == "fp32" else reference
-            for what, value in rows[1:]:
-                print(f"| {rows[0][1]} | {what} | {value} |", flush=True)
+        print("| model | precision | what | value |\n|---|---|---|---|")
+        for kind in args.model or MODELS:
+            weights = (random_checkpoint if kind == "pggan" else random_stylegan2)(Path(folder))
+            reference = None
+            for precision in precisions:
+                try:
+                    rows, images = measure(kind, weights, args.device, precision, reference, Path(folder), args.quick)
+                except DeviceError as error:  # e.g. bf16 on a GPU older than Ampere
+                    print(f"| {kind} | {precision} | not run | {error} |", flush=True)
+                    continue
+                reference = images if reference is None and precision == "fp32" else reference
+                for what, value in rows[1:]:
+                    print(f"| {kind} | {rows[0][1]} | {what} | {value} |", flush=True)
 
 
 if __name__ == "__main__":

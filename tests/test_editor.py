@@ -358,13 +358,13 @@ def test_the_next_step_is_drawn_ahead_so_the_key_shows_it_at_once(engine, tmp_pa
 
     async def script(pilot):
         editor = pilot.app.editor
-        work = editor._renderer._work
+        work = editor.preview._runner._work
 
         def counting(request):
             seen["asked"].append(request.ahead)
             return work(request)
 
-        editor._renderer._work = counting
+        editor.preview._runner._work = counting
         await pilot.press("l")
         await settle(pilot)  # settles once the faces one step either way are drawn too
         seen["asked"].clear()
@@ -391,13 +391,13 @@ def test_a_key_whose_face_is_being_drawn_ahead_waits_for_it_instead_of_drawing_i
 
     async def script(pilot):
         editor = pilot.app.editor
-        work = editor._renderer._work
+        work = editor.preview._runner._work
 
         def counting(request):
             asked.append(request.ahead)
             return work(request)
 
-        editor._renderer._work = counting
+        editor.preview._runner._work = counting
         await pilot.press("l")  # rendered after the key; then +1 and -1 are drawn ahead, slowly
         for _ in range(200):
             if editor.preview_is_current:

@@ -18,7 +18,11 @@ def test_batch_export_writes_the_same_pixels_as_single_renders(engine, tmp_path)
     assert seen[0] == (0, 5) and seen[-1] == (5, 5)
     for recipe, path in jobs:
         save_face(engine, recipe, tmp_path / "single.png")
-        assert np.array_equal(np.asarray(Image.open(path)), np.asarray(Image.open(tmp_path / "single.png")))
+        # The same face: a batch of 2 and a batch of 1 take different CPU kernels, whose float
+        # sums differ by ~1e-6 and can round a pixel to the next level (seed 3 with the fixed
+        # SeFa axes: one value of 12,288). Renders at the same batch size are identical.
+        batch, single = (np.asarray(Image.open(p)).astype(int) for p in (path, tmp_path / "single.png"))
+        assert np.abs(batch - single).max() <= 1 and np.mean(batch != single) < 1e-3
         assert Recipe.load(path.with_suffix(".json")) == recipe
 
 

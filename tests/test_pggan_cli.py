@@ -68,10 +68,11 @@ def test_show_prints_a_draft_of_the_1024_face_in_the_terminal(capsys, full_size)
     assert len(lines) == 16 + 1 and lines[0].count("▀") == 32 and "pggan-celebahq1024" in lines[-1]
 
 
-def test_axes_lists_the_interfacegan_directions(capsys, full_size):
+def test_axes_lists_the_interfacegan_directions_and_sefa_beside_them(capsys, full_size):
     code, out, _ = run(capsys, "axes", "--generator", "pggan", "--weights", str(full_size["SeFa"]))
     assert code == 0
     assert all(name in out for name in INTERFACEGAN_AXES) and "pggan-celebahq1024" in out
+    assert "sefa-0" in out and "sefa-9" in out
 
 
 def test_the_interfacegan_axes_are_refused_for_the_default_model(capsys):

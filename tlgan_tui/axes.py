@@ -83,6 +83,7 @@ class AxisSet:
         provenance: Mapping[str, object] | None = None,
         path: str | None = None,
         space: str = "z",
+        retired: Mapping[str, tuple[str, np.ndarray]] | None = None,
     ):
         directions = np.atleast_2d(np.asarray(directions, dtype=np.float64))
         self.info = list(info)
@@ -105,6 +106,9 @@ class AxisSet:
         self.provenance = dict(provenance or {})
         self.path = path
         self._index = {name: i for i, name in enumerate(names)}
+        self.retired = {fingerprint: (name, np.asarray(direction, dtype=np.float64)) for fingerprint, (name, direction) in (retired or {}).items()}
+        """Directions an axis of this set had before it was rebuilt, by their fingerprint, so the
+        recipes made with them still mean the same faces (see `recorded`)."""
 
     @property
     def latent_dim(self) -> int:
@@ -119,9 +123,28 @@ class AxisSet:
 
     def fingerprint(self, name: str) -> str:
         """Identifies one axis's direction, so a recipe can tell if an axis it uses changed."""
+        return self._fingerprint(name, self.direction(name))
+
+    def _fingerprint(self, name: str, direction: np.ndarray) -> str:
         digest = hashlib.sha256(f"{self.generator_id}\0{name}\0".encode())
-        digest.update(np.ascontiguousarray(self.direction(name)).tobytes())
+        digest.update(np.ascontiguousarray(direction).tobytes())
         return digest.hexdigest()[:16]
+
+    def knows(self, name: str, fingerprint: str) -> bool:
+        """Whether `fingerprint` is axis `name` as it is now or as it was before a rebuild."""
+        return (name in self._index and self.fingerprint(name) == fingerprint) or self.retired.get(fingerprint, ("",))[0] == name
+
+    def recorded(self, fingerprints: Mapping[str, str]) -> "AxisSet":
+        """This set with each named axis as the fingerprint recorded it: axes rebuilt since (a
+        fixed SeFa, a re-run discovery merged in) take back their retired direction, so an old
+        recipe keeps its face. Fingerprints neither current nor retired are left for the caller."""
+        swaps = {name: self.retired[fp][1] for name, fp in fingerprints.items() if name in self._index and fp in self.retired and self.retired[fp][0] == name and self.fingerprint(name) != fp}
+        if not swaps:
+            return self
+        directions = self.directions.copy()
+        for name, direction in swaps.items():
+            directions[self._index[name]] = direction
+        return AxisSet(self.generator_id, directions, self.info, self.provenance, self.path, self.space, self.retired)
 
     def index(self, name: str) -> int:
         try:
@@ -220,6 +243,7 @@ class AxisSet:
             )
 
     def save(self, path: str | Path) -> Path:
+        retired = sorted(self.retired.items())
         meta = {
             "format": FORMAT,
             "generator": self.generator_id,
@@ -227,9 +251,13 @@ class AxisSet:
             "space": self.space,
             "axes": [asdict(axis) for axis in self.info],
             "provenance": self.provenance,
+            "retired": [{"name": name, "fingerprint": fingerprint} for fingerprint, (name, _) in retired],
         }
+        arrays = {"directions": self.directions, "meta": np.array(json.dumps(meta, indent=1))}
+        if retired:
+            arrays["retired_directions"] = np.stack([direction for _, (_, direction) in retired])
         buffer = io.BytesIO()
-        np.savez(buffer, directions=self.directions, meta=np.array(json.dumps(meta, indent=1)))
+        np.savez(buffer, **arrays)
         return atomic_write_bytes(path, buffer.getvalue())
 
     @classmethod
@@ -241,11 +269,16 @@ class AxisSet:
             with np.load(path, allow_pickle=False) as data:
                 directions = np.array(data["directions"], dtype=np.float64)
                 meta = json.loads(str(data["meta"]))
+                retired_directions = np.array(data["retired_directions"], dtype=np.float64) if "retired_directions" in data else np.zeros((0, directions.shape[-1]))
             if meta.get("format") != FORMAT:
                 raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT!r}")
             info = [AxisInfo(**axis) for axis in meta["axes"]]
             # Files from before StyleGAN support have no "space": they are all z-space axes.
-            axes = cls(meta["generator"], directions, info, meta.get("provenance"), str(path), meta.get("space", "z"))
+            entries = meta.get("retired", [])
+            if len(entries) != len(retired_directions):
+                raise ValueError(f"{len(entries)} retired axes named, {len(retired_directions)} stored")
+            retired = {str(entry["fingerprint"]): (str(entry["name"]), direction) for entry, direction in zip(entries, retired_directions)}
+            axes = cls(meta["generator"], directions, info, meta.get("provenance"), str(path), meta.get("space", "z"), retired)
         except AxisFileError:
             raise
         except Exception as error:  # any malformed content means the same thing to the user
@@ -262,7 +295,13 @@ class AxisSet:
         keep = [i for i, axis in enumerate(self.info) if axis.name not in other._index]
         directions = np.concatenate([self.directions[keep], other.directions])
         info = [self.info[i] for i in keep] + other.info
-        return AxisSet(self.generator_id, directions, info, {**self.provenance, **other.provenance}, self.path, self.space)
+        # A replaced axis whose direction changed is retired, not forgotten: recipes made with it
+        # keep their faces.
+        retired = {**self.retired, **other.retired}
+        for axis in self.info:
+            if axis.name in other._index and self.fingerprint(axis.name) != other.fingerprint(axis.name):
+                retired[self.fingerprint(axis.name)] = (axis.name, self.direction(axis.name))
+        return AxisSet(self.generator_id, directions, info, {**self.provenance, **other.provenance}, self.path, self.space, retired)
 
 
 def unknown_axis_message(name: str, known: list[str]) -> str:

@@ -25,7 +25,6 @@ from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text
 from tlgan_tui.fitting import METHODS, fit_axis
 from tlgan_tui.generators import Generator
 from tlgan_tui.labelers import Attribute, Labeler
-from tlgan_tui.latent import on_sphere
 from tlgan_tui.paths import cache_dir
 
 FORMAT = "tlgan-discover/1"
@@ -75,11 +74,14 @@ def run_identity(generator: Generator, labelers: Sequence[Labeler], settings: Se
         "seed": settings.seed,
         "shard_size": settings.shard_size,
         "label_size": min(generator.resolution, LABEL_SIZE),
+        # StyleGAN's faces depend on the truncation they are drawn at
+        **({"truncation": generator.truncation} if generator.truncation is not None else {}),
     }
 
 
 def shard_latents(generator: Generator, seed: int, index: int, size: int) -> np.ndarray:
-    return on_sphere(np.random.default_rng([seed, 0, index]).standard_normal((size, generator.latent_dim)))
+    """The edit-space latents of one shard of faces (z on the sphere, or StyleGAN's w)."""
+    return generator.draw(np.random.default_rng([seed, 0, index]), size)
 
 
 def discover(
@@ -133,7 +135,7 @@ def discover(
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         }
     }
-    return AxisSet(generator.id, directions, info, provenance)
+    return AxisSet(generator.id, directions, info, provenance, space=generator.edit_space)
 
 
 def label_samples(
@@ -216,14 +218,14 @@ def measure_units(
     report: Progress,
 ) -> dict[str, float]:
     """Each attribute's mean change per unit step along its own axis, on new faces."""
-    z0 = on_sphere(np.random.default_rng([settings.seed, 1]).standard_normal((settings.unit_faces, generator.latent_dim)))
+    z0 = generator.draw(np.random.default_rng([settings.seed, 1]), settings.unit_faces)
     size = min(generator.resolution, LABEL_SIZE)
     owner = {attribute.name: labeler for labeler in labelers for attribute in labeler.attributes}
     per_step = {}
     for done, (attribute, direction) in enumerate(zip(attributes, directions)):
         report("units", done, len(attributes))
         labeler = owner[attribute.name]
-        low, high = (labeler(generator.synthesize(on_sphere(z0 + a * direction), size=size))[attribute.name] for a in (-UNIT_STEP, UNIT_STEP))
+        low, high = (labeler(generator.synthesize(generator.in_space(z0 + a * direction), size=size))[attribute.name] for a in (-UNIT_STEP, UNIT_STEP))
         per_step[attribute.name] = float(np.mean(high - low) / (2 * UNIT_STEP))
     report("units", len(attributes), len(attributes))
     return per_step
@@ -240,6 +242,8 @@ def merge_into(found: AxisSet, base: AxisSet) -> AxisSet:
         [merged.info[i] for i in order],
         merged.provenance,
         merged.path,
+        merged.space,
+        merged.retired,
     )
 
 

@@ -19,16 +19,25 @@ from tlgan_tui.user_axes import with_user_axes
 
 
 def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisSet:
-    """The axis file given; else the one shipped for this generator (or SeFa axes computed
-    now) followed by the user's own (taught) axes."""
-    if path is None:
-        shipped = shipped_axes_path(generator.id)
-        base = AxisSet.load(shipped) if shipped.is_file() else sefa_axes(generator)
-        base.check_generator(generator.id, generator.latent_dim, generator.edit_space)
-        return with_user_axes(base, generator)
-    axes = AxisSet.load(path)
+    """The axis file given; else the one shipped for this generator followed by SeFa axes
+    computed now when it has none (published attribute axes and unsupervised ones side by side),
+    else SeFa axes computed now; then, unless a file was given, the user's own (taught) axes."""
+    if path is not None:
+        axes = AxisSet.load(path)
+        axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
+        return axes
+    return with_user_axes(_shipped_axes(generator), generator)
+
+
+def _shipped_axes(generator: Generator) -> AxisSet:
+    shipped = shipped_axes_path(generator.id)
+    if not shipped.is_file():
+        return sefa_axes(generator)
+    axes = AxisSet.load(shipped)
     axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
-    return axes
+    if any(axis.method == "sefa" for axis in axes.info):
+        return axes
+    return axes.merged(sefa_axes(generator))
 
 
 def random_seed() -> int:
@@ -48,8 +57,9 @@ class Engine:
         device: str = "auto",
         axes: str | Path | None = None,
         precision: str = "auto",
+        truncation: float | None = None,
     ) -> "Engine":
-        model = load_generator(generator, weights, device, precision)
+        model = load_generator(generator, weights, device, precision, truncation)
         return cls(model, load_axes_for(model, axes))
 
     def new_recipe(self, seed: int | None = None) -> Recipe:

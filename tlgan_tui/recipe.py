@@ -112,10 +112,10 @@ class Recipe:
         if self.generator != axes.generator_id:
             raise RecipeError(f"the recipe is for generator {self.generator!r}, but the generator in use is {axes.generator_id!r}")
         for name, fingerprint in self.axes.items():
-            if fingerprint != axes.fingerprint(name):
+            if not axes.knows(name, fingerprint):
                 where = axes.path or "the axis set in use"
                 raise RecipeError(f"axis {name!r} of {where} is not the one the recipe was made with; load the axis file it was made with (--axes)")
-        return axes.apply(self.base_latent(axes, generator), self.offsets, self.locks)
+        return axes.recorded(self.axes).apply(self.base_latent(axes, generator), self.offsets, self.locks)
 
     def fits(self, axes: AxisSet) -> bool:
         """Whether every axis this recipe uses is in `axes`, unchanged."""
@@ -127,7 +127,9 @@ class Recipe:
         """This face with other offsets and locks, checked against the axes (LockError says why not)."""
         axes.check(offsets, locks)
         used = {name for name, value in offsets.items() if value} | set(locks)
-        fingerprints = {**self.axes, **{name: axes.fingerprint(name) for name in used}}
+        # An axis the face already uses keeps the direction it was recorded with (a retired one
+        # too), so moving it further never makes the face jump.
+        fingerprints = {**{name: axes.fingerprint(name) for name in used}, **{k: v for k, v in self.axes.items() if axes.knows(k, v)}}
         return replace(self, offsets=offsets, locks=frozenset(locks), axes=fingerprints)
 
     def with_offset(self, name: str, value: float, axes: AxisSet) -> "Recipe":

@@ -1,7 +1,11 @@
-"""SeFa: unsupervised axes in closed form from the generator's first layer.
+"""SeFa: unsupervised axes in closed form from the generator's first layer (StyleGAN: its style
+affines, all at once).
 
-The first layer maps z linearly to activations A = W z. Directions n that change A most solve
-max |W n|² over unit n: the eigenvectors of WᵀW, sorted by eigenvalue (Shen & Zhou, 2021).
+The layer maps the latent linearly to activations A = W z. Directions n that change A most
+solve max |W n|² over unit n: the eigenvectors of WᵀW, sorted by eigenvalue (Shen & Zhou, 2021).
+As SeFa's own implementation does (genforce/sefa, `factorize_weight`), each output unit's
+weights (a row of W here, a column there) are first scaled to unit length, so no unit counts
+more for having larger weights.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from tlgan_tui.generators.base import Generator
 
 def sefa_axes(generator: Generator, count: int = 10) -> AxisSet:
     weight = generator.first_layer_weight().double().numpy()
+    weight = weight / np.linalg.norm(weight, axis=1, keepdims=True)
     eigenvalues, eigenvectors = np.linalg.eigh(weight.T @ weight)
     order = np.argsort(eigenvalues)[::-1][:count]
     directions = eigenvectors[:, order].T

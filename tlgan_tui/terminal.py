@@ -95,16 +95,26 @@ def _restore_cell_style(key: int, ansi: str | None) -> CellStyle:
     return style
 
 
+def cell_keys(image: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) -> (ceil(H/2), W) int64 cell keys, upper pixel << 24 | lower pixel, each
+    pixel 0xRRGGBB (an odd last row gets a black lower half)."""
+    if image.shape[0] % 2:
+        image = np.concatenate([image, np.zeros_like(image[:1])])
+    rgb = image.astype(np.int64)
+    packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    return (packed[0::2] << 24) | packed[1::2]
+
+
 def halfblock_lines(image: np.ndarray, truecolor: bool = False) -> list[list[Segment]]:
     """uint8 (H, W, 3) -> ceil(H/2) lines of W cells, as rich Segments.
 
     `truecolor`: the styles carry their truecolour escape codes ready-made; only for output
     drawn in truecolour (the codes are used whatever the console's colour system)."""
-    if image.shape[0] % 2:
-        image = np.concatenate([image, np.zeros_like(image[:1])])
-    rgb = image.astype(np.int64)
-    packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-    keys = (packed[0::2] << 24) | packed[1::2]
+    return key_lines(cell_keys(image), truecolor)
+
+
+def key_lines(keys: np.ndarray, truecolor: bool = False) -> list[list[Segment]]:
+    """Cell keys (see cell_keys) -> one line of Segments per row, equal neighbours merged."""
     width = keys.shape[1]
     # A run of equal cells starts where a cell differs from the one before it. Plain Python
     # ints (tolist) keep the per-segment loop cheap: it runs for every live preview frame.
@@ -120,3 +130,28 @@ def halfblock_lines(image: np.ndarray, truecolor: bool = False) -> list[list[Seg
         bounds.append(width)
         lines.append([_new_tuple(Segment, (blocks[end - start], style_of(row[start], truecolor), None)) for start, end in zip(bounds, bounds[1:])])
     return lines
+
+
+def visible_changes(shown: np.ndarray, wanted: np.ndarray, threshold: int) -> np.ndarray:
+    """Which cells of `shown` differ from `wanted` (cell keys of one shape) by more than
+    `threshold` (0-255) in any channel of either half: the cells worth sending over a slow
+    link. With threshold 0, every cell that differs at all."""
+    changed = np.zeros(shown.shape, dtype=bool)
+    for shift in (0, 8, 16, 24, 32, 40):
+        changed |= np.abs(((shown >> shift) & 255) - ((wanted >> shift) & 255)) > threshold
+    return changed
+
+
+def changed_spans(changed: np.ndarray, gap: int) -> list[tuple[int, int, int]]:
+    """The runs of changed cells, (row, first column, end column), with runs less than `gap`
+    cells apart joined: moving the cursor past a few cells costs more than redrawing them."""
+    spans = []
+    for y, row in enumerate(changed):
+        columns = np.flatnonzero(row)
+        if not len(columns):
+            continue
+        breaks = np.flatnonzero(np.diff(columns) > gap)
+        firsts = np.concatenate([columns[:1], columns[breaks + 1]])
+        lasts = np.concatenate([columns[breaks], columns[-1:]])
+        spans.extend((y, int(first), int(last) + 1) for first, last in zip(firsts, lasts))
+    return spans

@@ -4,18 +4,55 @@ from __future__ import annotations
 
 import argparse
 
-from tlgan_tui.cli.common import add_model_options, QUALITY_LABELS, format_quality, open_engine
+from tlgan_tui.cli.common import QUALITY_LABELS, UsageError, add_model_options, format_quality, open_engine
 
-HELP = "list the axes of the model in use, with their fit quality"
+HELP = "list the axes of the model in use, with their fit quality; `axes import FILE.npy --name NAME --out FILE.npz` adds published directions"
 
 
 def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = commands.add_parser("axes", help=HELP, description=HELP)
+    parser.add_argument("action", nargs="?", choices=("import",), help="import: add the directions of FILE as axes")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="directions to import: .npy of shape (D,), (1, D) or (k, D) (InterFaceGAN, SeFa), or GANSpace's .npz")
+    parser.add_argument("--name", help="the imported axis's name (several directions become NAME-0, NAME-1, ...)")
+    parser.add_argument("--space", choices=("z", "w"), help="the space the directions were found in (default: the model's own; StyleGAN edits in w)")
+    parser.add_argument("--out", metavar="FILE.npz", help="axis file to write: the imported axes are merged into it (or into the axes in use)")
     add_model_options(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "import":
+        return import_directions(args)
+    if args.file or args.name or args.out or args.space:
+        raise UsageError("FILE, --name, --space and --out go with `tlgan axes import`")
+    return list_axes(args)
+
+
+def import_directions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tlgan_tui.axes import AxisSet
+    from tlgan_tui.axes_import import import_axes
+    from tlgan_tui.discover import merge_into
+    from tlgan_tui.fileio import check_writable_folder
+
+    if not args.file or not args.name:
+        raise UsageError("tlgan axes import FILE --name NAME --out FILE.npz: FILE and --name are required")
+    if not args.out or not args.out.endswith(".npz"):
+        raise UsageError("--out FILE.npz is required: the axis file to write (an axis file ends in .npz)")
+    out = Path(args.out)
+    check_writable_folder(out)
+    engine = open_engine(args)
+    found = import_axes(args.file, args.name, engine.generator, args.space)
+    base = AxisSet.load(out) if out.is_file() else engine.axes
+    base.check_generator(engine.generator.id, engine.generator.latent_dim, engine.generator.edit_space)
+    axes = merge_into(found, base)
+    axes.save(out)
+    print(f"wrote {out} ({len(axes)} axes; imported {', '.join(found.names)}); use it with --axes {out}")
+    return 0
+
+
+def list_axes(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import math
 from typing import Callable, Iterator, Sequence
 
@@ -38,8 +39,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     from tlgan_tui.generators.precision import CHOICES as PRECISIONS
 
     group = parser.add_argument_group("model")
-    group.add_argument("--generator", default="default", choices=KINDS, help="default (the embedded DigiFace DCGAN) or pggan (needs --weights)")
-    group.add_argument("--weights", metavar="FILE", help="generator weights (safetensors or torch checkpoint)")
+    group.add_argument("--generator", default="default", choices=KINDS, help="default (the embedded DigiFace DCGAN), pggan or stylegan (these need --weights)")
+    group.add_argument("--weights", metavar="FILE", help="generator weights (safetensors, torch checkpoint, or a StyleGAN snapshot .pkl)")
     group.add_argument("--axes", metavar="FILE", help="axis file (default: the one shipped for the generator)")
     group.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     group.add_argument(
@@ -47,6 +48,12 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         choices=PRECISIONS,
         help="arithmetic of the generator (default auto: fp16 on a GPU with tensor cores, else fp32)",
+    )
+    group.add_argument(
+        "--truncation",
+        type=float,
+        metavar="PSI",
+        help="StyleGAN: pull new faces towards the average face, w_avg + PSI (w - w_avg) (default 0.7; 1 = none); recorded in each recipe",
     )
 
 
@@ -61,7 +68,7 @@ def add_face_options(parser: argparse.ArgumentParser) -> None:
 def open_engine(args: argparse.Namespace):
     from tlgan_tui.engine import Engine
 
-    return Engine.open(args.generator, args.weights, args.device, args.axes, args.precision)
+    return Engine.open(args.generator, args.weights, args.device, args.axes, args.precision, args.truncation)
 
 
 def parse_sets(items: Sequence[str]) -> dict[str, float]:
@@ -85,6 +92,8 @@ def face_recipe(engine, args: argparse.Namespace):
     from tlgan_tui.recipe import Recipe
 
     recipe = Recipe.load(args.recipe) if args.recipe else engine.new_recipe(args.seed)
+    if args.recipe and args.truncation is not None and recipe.seed is not None:
+        recipe = dataclasses.replace(recipe, truncation=args.truncation)  # asked for: this face at another psi
     engine.latent(recipe)  # refuses a recipe for another generator or axis set
     sets = parse_sets(args.set)
     if not sets and not args.lock:

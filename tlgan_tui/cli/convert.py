@@ -6,22 +6,24 @@ import argparse
 
 from tlgan_tui.cli.common import UsageError
 
-HELP = "write a pg-GAN checkpoint (any layout tlgan reads) as tlgan safetensors"
+HELP = "write a pg-GAN checkpoint or a StyleGAN snapshot (any layout tlgan reads) as tlgan safetensors"
 
 
 def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = commands.add_parser("convert", help=HELP, description=HELP)
-    parser.add_argument("input", metavar="IN", help="a pg-GAN checkpoint: genforce/InterFaceGAN, genforce/SeFa, pytorch_GAN_zoo or tlgan")
+    parser.add_argument("input", metavar="IN", help="a pg-GAN checkpoint (genforce/InterFaceGAN, genforce/SeFa, pytorch_GAN_zoo, tlgan) or a StyleGAN one (NVIDIA snapshot .pkl, tlgan)")
     parser.add_argument("output", metavar="OUT.safetensors", help="the file to write")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from tlgan_tui.generators.pggan_formats import convert_checkpoint
+    from tlgan_tui.generators.stylegan.layouts import convert_stylegan, is_stylegan_file
 
     if not args.output.endswith(".safetensors"):
         raise UsageError(f"{args.output}: the output must be a .safetensors file")
-    checkpoint = convert_checkpoint(args.input, args.output)
+    convert = convert_stylegan if is_stylegan_file(args.input) else convert_checkpoint
+    checkpoint = convert(args.input, args.output)
     size = checkpoint.resolution
     print(f"wrote {args.output} ({checkpoint.generator_id}, {size}x{size}, from {checkpoint.source})")
     return 0

@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
         "generator": f"{generator.id}: {generator.description}",
         "weights": generator.weights_path,
         "resolution": f"{generator.resolution}x{generator.resolution}",
-        "latent size": str(generator.latent_dim),
+        "latent size": f"{generator.latent_dim}, edited in "
+        + ("z, on the sphere" if generator.edit_space == "z" else f"W ({generator.latent_layers} layers in W+)"),
         "device": f"{device}, torch {torch.__version__}",
         "axes": f"{engine.axes.path or 'SeFa, computed now'} ({len(engine.axes)} axes: {', '.join(engine.axes.names)})",
     }

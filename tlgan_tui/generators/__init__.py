@@ -5,12 +5,17 @@ from __future__ import annotations
 from tlgan_tui.errors import CheckpointError, DeviceError, TlganError
 from tlgan_tui.generators.base import Generator, resolve_device
 
-KINDS = ("default", "dcgan", "pggan")
+KINDS = ("default", "dcgan", "pggan", "stylegan")
 
 
-def load_generator(kind: str = "default", weights: str | None = None, device: str = "auto", precision: str = "auto") -> Generator:
+def load_generator(
+    kind: str = "default", weights: str | None = None, device: str = "auto", precision: str = "auto", truncation: float | None = None
+) -> Generator:
     """The generator of a kind, on a device (`auto`, `cpu`, `cuda`), in a precision (`auto`,
-    `fp32`, `fp16`, `bf16`; see generators.precision)."""
+    `fp32`, `fp16`, `bf16`; see generators.precision); `truncation` is StyleGAN's psi for new
+    faces (None: its default, 0.7)."""
+    if truncation is not None and kind != "stylegan":
+        raise TlganError(f"--truncation applies to --generator stylegan only, not {kind}")
     torch_device = resolve_device(device)
     if kind in ("default", "dcgan"):
         from tlgan_tui.generators.dcgan import DCGANGenerator
@@ -30,6 +35,13 @@ def load_generator(kind: str = "default", weights: str | None = None, device: st
         if weights is None:
             raise CheckpointError(f"--generator pggan needs --weights FILE: a pg-GAN checkpoint in one of these layouts: {LAYOUTS_READ}")
         return PGGANGenerator(weights, torch_device, precision)
+    if kind == "stylegan":
+        from tlgan_tui.generators.stylegan.generator import DEFAULT_TRUNCATION, StyleGANGenerator
+        from tlgan_tui.generators.stylegan.layouts import LAYOUTS_READ as STYLEGAN_LAYOUTS
+
+        if weights is None:
+            raise CheckpointError(f"--generator stylegan needs --weights FILE: {STYLEGAN_LAYOUTS}")
+        return StyleGANGenerator(weights, torch_device, precision, DEFAULT_TRUNCATION if truncation is None else truncation)
     raise TlganError(f"unknown generator {kind!r}; choose one of {', '.join(KINDS)}")
 
 

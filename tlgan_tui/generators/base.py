@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from tlgan_tui.errors import DeviceError, RecipeError
-from tlgan_tui.latent import sample_latents, seed_latent
+from tlgan_tui.latent import on_sphere, sample_latents, seed_latent
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -86,6 +86,16 @@ class Generator(ABC):
     def sample(self, n: int, seed: int) -> np.ndarray:
         """n edit-space latents, (n, latent_dim) float64; deterministic for a seed."""
         return sample_latents(n, seed, self.latent_dim)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n random faces' edit-space latents drawn from `rng` (the sphere here; StyleGAN maps
+        normal z through its mapping network at its truncation)."""
+        return on_sphere(rng.standard_normal((n, self.latent_dim)))
+
+    def in_space(self, latents: np.ndarray) -> np.ndarray:
+        """Latents moved off their space brought back to it: onto the sphere for "z"; W needs
+        nothing."""
+        return on_sphere(latents)
 
     def synthesize(self, z: np.ndarray, size: int | None = None, batch_size: int = 64) -> np.ndarray:
         """Images for edit-space latents, as uint8 (N, H, W, 3).

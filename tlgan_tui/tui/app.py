@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.message import Message
 
@@ -17,6 +18,7 @@ from tlgan_tui.tui.commands import EditorCommands
 from tlgan_tui.tui.editor import EditorScreen
 from tlgan_tui.tui.graphics import Graphics
 from tlgan_tui.tui.restore_screen import RestoreScreen
+from tlgan_tui.tui.terminal_link import TerminalLink
 
 
 class SessionNotSaved(Message):
@@ -65,8 +67,13 @@ class EditorApp(App[None]):
         self.editor: EditorScreen | None = None
         self.writer = SessionWriter(self.session_path, on_error=self._session_not_saved)
         self._warned_unsaved = False
+        self.terminal_link: TerminalLink | None = None
+        """Paces preview frames by the terminal's answers; None draws every frame at once
+        (headless there is no terminal to ask; tests put a stand-in here)."""
 
     def on_mount(self) -> None:
+        if self.terminal_link is None and not self.is_headless:
+            self.terminal_link = TerminalLink(self._write_to_terminal)
         if self.keymap:
             self.set_keymap(self.keymap)
         # Notes name files and extras ("tlgan-tui[graphics]"): shown as written, not as markup.
@@ -93,6 +100,17 @@ class EditorApp(App[None]):
         self.editor = EditorScreen(self.engine, session, self.writer, self.out, self.graphics)
         self.push_screen(self.editor)
         self.writer.save(session)
+
+    def _write_to_terminal(self, text: str) -> None:
+        # Textual's driver writes in order, so this follows the frame already handed to it.
+        if self._driver is not None:
+            self._driver.write(text)
+            self._driver.flush()
+
+    def on_cursor_position(self, event: events.CursorPosition) -> None:
+        """The terminal's answer to the preview's question (see tui/terminal_link.py)."""
+        if self.terminal_link is not None:
+            self.terminal_link.answered()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No command palette over the "terminal too small" message: its commands would change

@@ -1,20 +1,19 @@
 """The editor screen: axis bars, the face preview, the status line, and every editing key.
 
-Each key changes the Session (engine), which is saved in the background; the preview is asked
-of a single-flight render thread (tlgan_tui/latest.py), so the UI never waits on the generator
-and a held-down key shows live frames. Full-resolution saves and exports run in thread workers.
+Each key changes the Session (engine), which is saved in the background, and asks the preview
+widget for the new face; the widget renders it on its own thread, draws ahead the faces the
+next keys may ask for, and paces frames to the terminal (tui/widgets/preview.py), so the UI
+never waits on the generator or on a slow link. Full-resolution saves and exports run in
+thread workers.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from rich.style import Style
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,12 +28,11 @@ from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
 from tlgan_tui.export import ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
-from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import EDIT_RANGE, Session, SessionWriter
 from tlgan_tui.tui.graphics import Graphics
 from tlgan_tui.tui.widgets.axis_bars import AxisBars
-from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
+from tlgan_tui.tui.widgets.preview import FacePreview
 from tlgan_tui.tui.widgets.status import StatusLine
 from tlgan_tui.wording import count
 
@@ -46,41 +44,9 @@ MIN_AXES_WIDTH = 40
 BIG_MOVE = 5
 EXPORT_BATCH = 16
 PREFETCH_STEPS = (1, -1)
-"""While nothing else is asked for, the render thread draws the faces one step either way along
-the selected axis, so the next arrow key finds its frame ready (benchmarks/editor.py measures
-both ways)."""
-PREFETCH_KEEP = 4
-
-
-@dataclass(frozen=True, eq=False)
-class PreviewRequest:
-    recipe: Recipe
-    axes: AxisSet
-    side: int
-    size: tuple[int, int]
-    """The preview widget's size in cells, to lay the lines out for."""
-    style: Style
-    """The preview's background, for the padding around the face."""
-    truecolor: bool
-    """The screen is drawn in truecolour."""
-    ahead: bool = False
-    """Drawn ahead of a key that may ask for it: kept, not shown."""
-
-    def draws_like(self, other: "PreviewRequest") -> bool:
-        """Both ask for the same frame."""
-        return (self.recipe, self.side, self.size, self.style, self.truecolor) == (
-            other.recipe, other.side, other.size, other.style, other.truecolor
-        ) and self.axes is other.axes
-
-
-class FrameReady(Message):
-    """A preview frame (or the reason there is none) from the render thread."""
-
-    def __init__(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
-        super().__init__()
-        self.request = request
-        self.frame = frame
-        self.error = error
+"""While nothing else is asked for, the preview draws the faces one step either way along the
+selected axis, so the next arrow key finds its frame ready (benchmarks/editor.py measures both
+ways)."""
 
 
 class ExportProgress(Message):
@@ -131,14 +97,6 @@ class EditorScreen(Screen):
         self.writer = writer
         self.out = Path(out)
         self.graphics = graphics
-        self._side = 0
-        self._renderer: LatestWins[PreviewRequest, Frame] | None = None
-        self._ahead: list[tuple[PreviewRequest, Frame]] = []
-        """Frames drawn ahead (PREFETCH_STEPS), newest last."""
-        self._ahead_asked: list[PreviewRequest] = []
-        """Faces being drawn ahead or waiting to be."""
-        self._awaited: PreviewRequest | None = None
-        """The face on screen should be, when it is one being drawn ahead already."""
         self._export_cancel: threading.Event | None = None
 
     # -- layout ---------------------------------------------------------------------------
@@ -148,12 +106,13 @@ class EditorScreen(Screen):
             with Vertical(id="axes-panel"):
                 yield AxisBars(self.engine.axes, id="axes")
             with Vertical(id="preview-panel"):
+                link = getattr(self.app, "terminal_link", None)
                 if self.graphics.mode == "halfblock":
-                    yield FacePreview(id="preview")
+                    yield FacePreview(self._render_face, ahead=self._next_faces, link=link, id="preview")
                 else:
                     from tlgan_tui.tui.widgets.image_preview import ImagePreview
 
-                    yield ImagePreview(self.graphics.mode, id="preview")
+                    yield ImagePreview(self.graphics.mode, self._render_face, ahead=self._next_faces, link=link, id="preview")
         with Horizontal(id="export-row"):
             yield Label("Exporting", id="export-label")
             yield ProgressBar(id="export-progress", show_eta=False)
@@ -170,14 +129,11 @@ class EditorScreen(Screen):
         return self.query_one("#axes", AxisBars)
 
     def on_mount(self) -> None:
-        self._renderer = LatestWins(self._render_frame, self._deliver_frame, name="preview-renderer")
         if self.session.selected not in self.engine.axes.names:
             self.session.selected = self.engine.axes.names[0] if len(self.engine.axes) else None
         self._show_state()
 
     def on_unmount(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close(drain=False, timeout=0)
         if self._export_cancel is not None:
             self._export_cancel.set()
 
@@ -260,97 +216,39 @@ class EditorScreen(Screen):
             ]
         )
 
-    # -- preview rendering ----------------------------------------------------------------
-
-    def on_face_preview_resized(self, message: FacePreview.Resized) -> None:
-        self._side = message.side
-        self.request_preview()
-
-    def _preview_request(self, recipe: Recipe, ahead: bool = False) -> PreviewRequest:
-        preview = self.preview
-        size = (preview.size.width, preview.size.height)
-        truecolor = self.app.console.color_system == "truecolor"
-        return PreviewRequest(recipe, self.engine.axes, self._side, size, preview.rich_style, truecolor, ahead)
+    # -- preview --------------------------------------------------------------------------
 
     def request_preview(self) -> None:
-        if self._renderer is None or self._side < 2:
-            return
-        request = self._preview_request(self.session.recipe)
-        self._awaited = None
-        shown = self.preview.frame
-        if shown is not None and (shown.recipe, shown.side, shown.size) == (request.recipe, request.side, request.size):
-            self._draw_ahead()  # the face on screen is this one already (a mark, a new step size)
-            return
-        ready = next((frame for done, frame in self._ahead if done.draws_like(request)), None)
-        if ready is not None:
-            self._show_frame(ready)
-        elif any(asked.draws_like(request) for asked in self._ahead_asked):
-            self._awaited = request  # being drawn ahead already: shown when it comes
-        else:
-            self._ahead_asked = []  # a real request drops the background ones not yet begun
-            self._renderer.submit(request)
+        self.preview.ask(self.session.recipe, self.engine.axes)
 
-    def _draw_ahead(self) -> None:
-        """Queue the faces the next arrow key would ask for, unless they are drawn already."""
+    def on_face_preview_shown(self, message: FacePreview.Shown) -> None:
+        self._show_status()  # the render time of the frame now on screen
+
+    def _render_face(self, recipe: Recipe, axes: AxisSet, side: int):
+        """On the preview's render thread: the latent, one (draft) forward pass resized on the device."""
+        return self.engine.generator.preview(self.engine.latent(recipe, axes)[None], side)[0]
+
+    def _next_faces(self) -> list[Recipe]:
+        """The faces the next arrow keys would ask for (PREFETCH_STEPS), for the preview to draw ahead."""
         name = self.session.selected
-        if self._renderer is None or self._side < 2 or name is None:
-            return
-        running = self._renderer.running()
-        begun = [running] if isinstance(running, PreviewRequest) and running.ahead else []
-        wanted = []
-        for steps in PREFETCH_STEPS:
+        faces = []
+        for steps in PREFETCH_STEPS if name is not None else ():
             try:
-                request = self._preview_request(self.session.moved(name, steps, self.engine.axes), ahead=True)
+                faces.append(self.session.moved(name, steps, self.engine.axes))
             except TlganError:
                 continue  # a move the locks forbid: the key will say so
-            if not any(done.draws_like(request) for done, _ in self._ahead) and not any(b.draws_like(request) for b in begun):
-                wanted.append(request)
-        self._ahead_asked = begun + wanted
-        self._renderer.submit_background(wanted)
+        return faces
 
     @property
     def preview_is_current(self) -> bool:
         """The preview shows the current face at the current size."""
-        frame = self.preview.frame
-        return frame is not None and frame.recipe == self.session.recipe and frame.side == self._side
+        return self.preview.shows(self.session.recipe)
 
     @property
     def preview_settled(self) -> bool:
         """No render is running or waiting, and the preview shows the current face: what a
         headless driver (tests, screenshots, benchmarks) waits for."""
-        return self._renderer is not None and self._renderer.idle and self.preview_is_current
-
-    def _render_frame(self, request: PreviewRequest) -> Frame:
-        """On the render thread: the latent, one (draft) forward pass resized on the device, the cells."""
-        start = time.perf_counter()
-        image = self.engine.generator.preview(self.engine.latent(request.recipe, request.axes)[None], request.side)[0]
-        lines = layout_lines(image, *request.size, request.style, request.truecolor) if self.graphics.mode == "halfblock" else []
-        return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000)
-
-    def _deliver_frame(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
-        self.post_message(FrameReady(request, frame, error))  # thread-safe, and never waits on the UI
-
-    def on_frame_ready(self, message: FrameReady) -> None:
-        if self._widgets_gone:
-            return
-        request = message.request
-        if request.ahead:
-            self._ahead_asked = [asked for asked in self._ahead_asked if asked is not request]
-            if message.frame is not None:
-                self._ahead = [*self._ahead, (request, message.frame)][-PREFETCH_KEEP:]
-            if self._awaited is None or not self._awaited.draws_like(request):
-                return  # kept for a key that may ask for it (a failure is met again if it does)
-            self._awaited = None
-        if message.error is not None:
-            self.notify(str(message.error), title="Cannot draw this face", severity="error")
-            return
-        self._show_frame(message.frame)
-
-    def _show_frame(self, frame: Frame) -> None:
-        self.preview.show(frame)
-        self._show_status()
-        if frame.recipe == self.session.recipe:
-            self._draw_ahead()
+        return self.preview.settled and self.preview_is_current
 
     # -- editing keys ---------------------------------------------------------------------
 
@@ -368,7 +266,7 @@ class EditorScreen(Screen):
             self.session.selected = names[(self.selected_index + delta) % len(names)]
             self.writer.save(self.session)
             self.bars.show(self.session.recipe, self.selected_index)
-            self._draw_ahead()
+            self.preview.draw_ahead()
 
     def action_move(self, steps: int) -> None:
         name = self.session.selected

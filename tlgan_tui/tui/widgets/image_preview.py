@@ -11,7 +11,11 @@ from textual.app import ComposeResult
 from textual.containers import Center, Middle
 from textual.widget import Widget
 
-from tlgan_tui.tui.widgets.preview import FacePreview, Frame
+from typing import Callable
+
+from tlgan_tui.recipe import Recipe
+from tlgan_tui.tui.terminal_link import TerminalLink
+from tlgan_tui.tui.widgets.preview import FacePreview, Frame, Renderer
 
 
 class ImagePreview(FacePreview):
@@ -20,8 +24,18 @@ class ImagePreview(FacePreview):
     ImagePreview Center, ImagePreview Middle { width: 1fr; height: 1fr; }
     """
 
-    def __init__(self, mode: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    draws_cells = False
+
+    def __init__(
+        self,
+        mode: str,
+        renderer: Renderer | None = None,
+        *,
+        ahead: Callable[[], list[Recipe]] | None = None,
+        link: TerminalLink | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(renderer, ahead=ahead, link=link, id=id)
         from textual_image.widget import SixelImage, TGPImage
         from textual_image._terminal import get_cell_size
 
@@ -40,11 +54,14 @@ class ImagePreview(FacePreview):
         """The largest square, in screen pixels, that the widget shows whole."""
         return min(self.size.width * self._cell[0], self.size.height * self._cell[1])
 
-    def show(self, frame: Frame) -> None:
+    def _draw(self, frame: Frame, threshold: int | None) -> int:
+        """The image is sent whole (the protocols have no cells to compare)."""
         self.frame = frame
+        self._painted = True
         if self._image is not None:
             cells_wide = max(1, frame.side // self._cell[0])
             cells_high = max(1, frame.side // self._cell[1])
             self._image.styles.width = cells_wide
             self._image.styles.height = cells_high
             self._image.image = PILImage.fromarray(frame.image)
+        return 1

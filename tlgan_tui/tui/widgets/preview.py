@@ -1,23 +1,64 @@
-"""The face preview: a line-API widget that draws a rendered face as half-block cells.
+"""The face preview: a line-API widget that shows a face as half-block cells, and everything
+that gets faces onto it.
 
-A frame's lines are built whole on the render thread, with cached styles and merged runs (see
-tlgan_tui/terminal.py) and already centred in the widget's size, so the UI thread only hands
-out prepared strips: that is what keeps a held-down key showing live frames.
+It owns its pipeline, as Toolong's log view owns its reader thread and caches: a single-flight
+render thread (tlgan_tui/latest.py) that runs the renderer it is given, the faces drawn ahead of
+keys that may ask for them, and the flow control towards the terminal. A frame's lines are built
+whole on the render thread (cached styles, merged runs: tlgan_tui/terminal.py), already centred
+in the widget's size, so the UI thread only hands out prepared strips: that keeps a held-down
+key showing live frames.
+
+Flow control (tui/terminal_link.py): at most one frame is on its way to the terminal. The newest
+face waits until the terminal says the previous frame has arrived; faces in between are
+skipped, never queued. Over a slow link (the terminal's answers say so) a new face is sent as
+the cells that changed visibly only (VISIBLE), and the rest once nothing new comes (CLOSE).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 
+from tlgan_tui.axes import AxisSet
+from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.terminal import cells_for, halfblock_lines
+from tlgan_tui.terminal import cell_keys, cells_for, changed_spans, key_lines, visible_changes
+from tlgan_tui.tui import partial_updates
+from tlgan_tui.tui.terminal_link import PACE, TerminalLink
+
+partial_updates.install()  # sending only the changed cells relies on it
+
+Renderer = Callable[[Recipe, AxisSet, int], np.ndarray]
+"""(recipe, axes, side) -> the face as uint8 (side, side, 3); runs on the render thread."""
+
+KEEP_AHEAD = 4
+"""Frames drawn ahead that are kept."""
+VISIBLE = 10
+"""Over a slow link, while faces change, a cell is sent again only when a channel of it changed
+by more than this (of 255): a step along an axis then sends 2-30 % of the cells."""
+CLOSE = 4
+"""Once the face stays, the cells still further than this from it are sent: a difference of
+4/255 is not seen in half blocks, and sending every cell that differs at all costs as much as a whole frame
+(nearly every cell differs a little)."""
+SPAN_GAP = 4
+"""Changed cells this close are sent as one run (a cursor move costs about as much)."""
+FULL_FRAME_BUDGET = 0.04
+"""A link that would take longer than this (seconds) to carry a whole frame is slow."""
+SETTLE_AFTER = 0.15
+"""Seconds without a new face before the cells left approximate are sent (see CLOSE)."""
+PAINT_RETRY, PAINT_TRIES = 0.01, 50
+"""How often, and how many times, to look whether a frame has been painted before asking the
+terminal about it (a screen covered by another paints nothing: then it is taken as arrived)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,27 +73,57 @@ class Frame:
     """The widget's lines, laid out for `size` (empty where the preview draws otherwise)."""
     size: tuple[int, int]
     render_ms: float
+    keys: np.ndarray | None = None
+    """The face as cell keys (terminal.cell_keys), to send only the cells that changed."""
+
+
+@dataclass(frozen=True, eq=False)
+class PreviewRequest:
+    recipe: Recipe
+    axes: AxisSet
+    side: int
+    size: tuple[int, int]
+    """The preview widget's size in cells, to lay the lines out for."""
+    style: Style
+    """The preview's background, for the padding around the face."""
+    truecolor: bool
+    """The screen is drawn in truecolour."""
+    ahead: bool = False
+    """Drawn ahead of a key that may ask for it: kept, not shown."""
+
+    def draws_like(self, other: "PreviewRequest") -> bool:
+        """Both ask for the same frame."""
+        return (self.recipe, self.side, self.size, self.style, self.truecolor) == (
+            other.recipe, other.side, other.size, other.style, other.truecolor
+        ) and self.axes is other.axes
+
+
+def face_offset(image_width: int, rows: int, width: int, height: int) -> tuple[int, int]:
+    """Where the face's top-left cell goes when centred in width x height cells."""
+    return max(0, (width - image_width) // 2), max(0, (height - rows) // 2)
+
+
+def _padded(segments: list[Segment], left: int, image_width: int, width: int, style: Style) -> Strip:
+    right = max(0, width - left - image_width)
+    strip = Strip([Segment(" " * left, style), *segments, Segment(" " * right, style)], left + image_width + right)
+    return strip if image_width <= width else strip.crop(0, width)
 
 
 def layout_lines(image: np.ndarray, width: int, height: int, style: Style, truecolor: bool) -> list[Strip]:
     """The image as half-block lines centred in width x height cells, padded with `style`;
-    `truecolor`: the screen is drawn in truecolour (see terminal.halfblock_lines)."""
-    rows = halfblock_lines(image, truecolor)[:height]
-    image_width = image.shape[1]
-    left = max(0, (width - image_width) // 2)
-    right = max(0, width - left - image_width)
-    top = max(0, (height - len(rows)) // 2)
+    `truecolor`: the screen is drawn in truecolour (see terminal.key_lines)."""
+    rows = key_lines(cell_keys(image), truecolor)[:height]
+    left, top = face_offset(image.shape[1], len(rows), width, height)
     blank = Strip([Segment(" " * width, style)], width)
-    pad_left, pad_right = Segment(" " * left, style), Segment(" " * right, style)
-    body = []
-    for segments in rows:
-        strip = Strip([pad_left, *segments, pad_right], left + image_width + right)
-        body.append(strip if image_width <= width else strip.crop(0, width))
+    body = [_padded(segments, left, image.shape[1], width, style) for segments in rows]
     return [blank] * top + body + [blank] * (height - top - len(body))
 
 
 class FacePreview(Widget):
-    """Shows the newest Frame, centred, as large as the widget allows with square pixels."""
+    """Shows the newest face, centred, as large as the widget allows with square pixels.
+
+    With a renderer it draws faces itself (`ask`, `draw_ahead`); without one it shows the
+    frames it is handed (`show`), as the gallery's tiles do."""
 
     DEFAULT_CSS = """
     FacePreview {
@@ -60,6 +131,17 @@ class FacePreview(Widget):
         height: 1fr;
     }
     """
+
+    draws_cells = True
+    """Frames carry half-block lines (an image preview draws from the pixels instead)."""
+
+    class Shown(Message):
+        """A new frame is on screen (its render time is worth showing)."""
+
+        def __init__(self, preview: "FacePreview", frame: Frame) -> None:
+            super().__init__()
+            self.preview = preview
+            self.frame = frame
 
     class Resized(Message):
         """The preview's size changed: it now fits `side` x `side` pixels."""
@@ -69,28 +151,273 @@ class FacePreview(Widget):
             self.preview = preview
             self.side = side
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    class Rendered(Message):
+        """A frame (or the reason there is none) from the preview's own render thread."""
+
+        def __init__(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
+            super().__init__()
+            self.request = request
+            self.frame = frame
+            self.error = error
+
+    def __init__(
+        self,
+        renderer: Renderer | None = None,
+        *,
+        ahead: Callable[[], list[Recipe]] | None = None,
+        link: TerminalLink | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """`ahead`: the faces worth drawing ahead of the one shown (the next keys' faces).
+        `link`: the terminal to pace frames by; without one every frame is drawn at once."""
         super().__init__(id=id, classes=classes)
         self.frame: Frame | None = None
+        """The frame on screen (or on its way there)."""
+        self._renderer = renderer
+        self._ahead_of = ahead
+        self._link = link
         self._strips: list[Strip] | None = None
+        self._runner: LatestWins[PreviewRequest, Frame] | None = None
+        self._wanted: tuple[Recipe, AxisSet] | None = None
+        self._ahead: list[tuple[PreviewRequest, Frame]] = []
+        """Frames drawn ahead, newest last."""
+        self._ahead_asked: list[PreviewRequest] = []
+        """Faces being drawn ahead or waiting to be."""
+        self._awaited: PreviewRequest | None = None
+        """The face to show, when it is one being drawn ahead already."""
+        # Flow control.
+        self._flight = 0
+        """Number of the frame on its way to the terminal; 0: none is."""
+        self._flights = 0
+        self._sent_at = 0.0
+        self._cells_sent = 0
+        self._deadline: Timer | None = None
+        self._waiting: Frame | None = None
+        """The newest frame, waiting for the one in flight."""
+        self._slow = False
+        """The terminal's answers say a whole frame takes longer than FULL_FRAME_BUDGET."""
+        self._shown_keys: np.ndarray | None = None
+        """The cells on screen, where they may differ from the frame's (sent approximately)."""
+        self._approximate = False
+        """Cells on screen differ visibly from the frame's: sent again once the face stays."""
+        self._rest_timer: Timer | None = None
+        self._painted = True
+        """The lines of the newest frame have been handed to the screen."""
+
+    # -- size -----------------------------------------------------------------------------
 
     @property
     def side(self) -> int:
         """The largest square image, in pixels, that the widget shows whole."""
         return cells_for(self.size.width, self.size.height)
 
-    def show(self, frame: Frame) -> None:
-        self.frame = frame
-        self._strips = None
-        self.refresh()
+    def on_mount(self) -> None:
+        if self._renderer is not None:
+            self._runner = LatestWins(self._render, self._deliver, name="preview-renderer")
+
+    def on_unmount(self) -> None:
+        if self._runner is not None:
+            self._runner.close(drain=False, timeout=0)
 
     def on_resize(self) -> None:
         self._strips = None
+        self._shown_keys = None
         self.post_message(self.Resized(self, self.side))
+        self.refresh_frame()
+
+    # -- asking for faces -----------------------------------------------------------------
+
+    def ask(self, recipe: Recipe, axes: AxisSet) -> None:
+        """Show this face: from the frames drawn ahead, from the one being drawn, or rendered
+        now (replacing any render still waiting). Never waits."""
+        self._wanted = (recipe, axes)
+        self.refresh_frame()
+
+    def refresh_frame(self) -> None:
+        """Ask again for the face last asked for (the size or the colours changed)."""
+        if self._runner is None or self._wanted is None or self.side < 2:
+            return
+        request = self._request(*self._wanted)
+        self._awaited = None
+        shown = self.frame
+        if shown is not None and (shown.recipe, shown.side, shown.size) == (request.recipe, request.side, request.size):
+            self.draw_ahead()  # the face on screen is this one already (a mark, a new step size)
+            return
+        ready = next((frame for done, frame in self._ahead if done.draws_like(request)), None)
+        if ready is not None:
+            self.show(ready)
+        elif any(asked.draws_like(request) for asked in self._ahead_asked):
+            self._awaited = request  # being drawn ahead already: shown when it comes
+        else:
+            self._ahead_asked = []  # a real request drops the background ones not yet begun
+            self._runner.submit(request)
+
+    def draw_ahead(self) -> None:
+        """Queue the faces the next keys may ask for (`ahead`), unless they are drawn already."""
+        if self._runner is None or self._ahead_of is None or self._wanted is None or self.side < 2:
+            return
+        running = self._runner.running()
+        begun = [running] if running is not None and running.ahead else []
+        wanted = []
+        for recipe in self._ahead_of():
+            request = self._request(recipe, self._wanted[1], ahead=True)
+            if not any(done.draws_like(request) for done, _ in self._ahead) and not any(b.draws_like(request) for b in begun):
+                wanted.append(request)
+        self._ahead_asked = begun + wanted
+        self._runner.submit_background(wanted)
+
+    def shows(self, recipe: Recipe) -> bool:
+        """The face on screen is `recipe`'s, at the widget's size."""
+        return self.frame is not None and self.frame.recipe == recipe and self.frame.side == self.side
+
+    @property
+    def settled(self) -> bool:
+        """Nothing is being rendered or waiting to be drawn: what a headless driver (tests,
+        screenshots, benchmarks) waits for, with `shows`."""
+        return self._runner is not None and self._runner.idle and self._waiting is None
+
+    def _request(self, recipe: Recipe, axes: AxisSet, ahead: bool = False) -> PreviewRequest:
+        size = (self.size.width, self.size.height)
+        truecolor = self.app.console.color_system == "truecolor"
+        return PreviewRequest(recipe, axes, self.side, size, self.rich_style, truecolor, ahead)
+
+    def _render(self, request: PreviewRequest) -> Frame:
+        """On the render thread: the face, then its cells laid out for the widget."""
+        start = time.perf_counter()
+        image = self._renderer(request.recipe, request.axes, request.side)
+        lines, keys = [], None
+        if self.draws_cells:
+            lines = layout_lines(image, *request.size, request.style, request.truecolor)
+            keys = cell_keys(image)
+        return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000, keys)
+
+    def _deliver(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
+        self.post_message(self.Rendered(request, frame, error))  # thread-safe; never waits on the UI
+
+    def on_face_preview_rendered(self, message: Rendered) -> None:
+        message.stop()
+        request = message.request
+        if request.ahead:
+            self._ahead_asked = [asked for asked in self._ahead_asked if asked is not request]
+            if message.frame is not None:
+                self._ahead = [*self._ahead, (request, message.frame)][-KEEP_AHEAD:]
+            if self._awaited is None or not self._awaited.draws_like(request):
+                return  # kept for a key that may ask for it (a failure is met again if it does)
+            self._awaited = None
+        if message.error is not None:
+            self.notify(str(message.error), title="Cannot draw this face", severity="error")
+            return
+        self.show(message.frame)
+
+    # -- onto the screen, one frame in flight ---------------------------------------------
+
+    def show(self, frame: Frame) -> None:
+        """Put `frame` on screen: now, or once the frame on its way to the terminal is there
+        (a frame still waiting then is skipped)."""
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+            self._rest_timer = None
+        if self._flight:
+            self._waiting = frame
+            return
+        self._send(frame, VISIBLE if self._slow else None)
+        if self._wanted is not None and frame.recipe == self._wanted[0]:
+            self.draw_ahead()
+
+    def _send(self, frame: Frame, threshold: int | None) -> None:
+        """Draw `frame`: whole, or (`threshold`) only the cells that changed by more than that."""
+        if frame is not self.frame:
+            self.post_message(self.Shown(self, frame))
+        cells = self._draw(frame, threshold)
+        if self._link is None:
+            return
+        if not cells:
+            self._send_rest_later()
+            return
+        self._flights += 1
+        self._flight = self._flights
+        self._cells_sent = cells
+        self._painted = False
+        self.call_after_refresh(self._sent, self._flight, PAINT_TRIES)
+
+    def _draw(self, frame: Frame, threshold: int | None) -> int:
+        """Change what the widget shows; the number of cells that will be written."""
+        self.frame = frame
+        width, height = self.size
+        shown = self._shown_keys
+        if threshold is None or frame.keys is None or shown is None or shown.shape != frame.keys.shape or frame.size != (width, height) or self._strips is None:
+            self._strips = None
+            self._shown_keys = frame.keys
+            self._approximate = False
+            self.refresh()
+            return width * height
+        changed = visible_changes(shown, frame.keys, threshold)
+        self._approximate = threshold > CLOSE
+        if not changed.any():
+            return 0
+        # What the terminal shows: the changed cells anew, the others as they were. The widget's
+        # own lines are the frame's, exact: anything Textual repaints for other reasons (a
+        # notice closing over the face) is drawn exact, which is only better.
+        self._shown_keys = np.where(changed, frame.keys, shown)
+        self._strips = list(frame.lines)
+        rows, image_width = frame.keys.shape
+        left, top = face_offset(image_width, rows, width, height)
+        spans = changed_spans(changed, SPAN_GAP)
+        self.refresh(*(Region(left + x0, top + y, x1 - x0, 1) for y, x0, x1 in spans))
+        return sum(x1 - x0 for _, x0, x1 in spans)
+
+    def _sent(self, flight: int, tries: int) -> None:
+        """The frame is written out: ask the terminal to say when it has drawn it."""
+        if flight != self._flight or self._link is None:
+            return
+        if not self._painted and tries:
+            # Not painted yet (the screen was busy, or is covered by another): look again soon.
+            self.set_timer(PAINT_RETRY, lambda: self._sent(flight, tries - 1))
+            return
+        self._sent_at = self._link.now()
+        asked = self._link.ask(lambda: self._arrived(flight))
+        limit = self._link.wait_limit() if asked else PACE
+        self._deadline = self.set_timer(limit, lambda: self._through(flight))
+
+    def _arrived(self, flight: int) -> None:
+        if flight != self._flight or self._link is None:
+            return  # an answer that came after its wait ran out
+        round_trip = self._link.now() - self._sent_at
+        whole = self.size.width * self.size.height
+        self._slow = round_trip * whole / max(1, self._cells_sent) > FULL_FRAME_BUDGET
+        self._through(flight)
+
+    def _through(self, flight: int) -> None:
+        """The frame has arrived (or its wait ran out): draw the newest one."""
+        if flight != self._flight:
+            return
+        self._flight = 0
+        if self._deadline is not None:
+            self._deadline.stop()
+            self._deadline = None
+        if self._waiting is not None:
+            frame, self._waiting = self._waiting, None
+            self.show(frame)
+        else:
+            self._send_rest_later()
+
+    def _send_rest_later(self) -> None:
+        if self._approximate and self._rest_timer is None:
+            self._rest_timer = self.set_timer(SETTLE_AFTER, self._send_rest)
+
+    def _send_rest(self) -> None:
+        """Nothing new came: send the cells still left visibly different."""
+        self._rest_timer = None
+        if self.frame is not None and not self._flight:
+            self._send(self.frame, CLOSE)
+
+    # -- lines ----------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        self._painted = True
         if self._strips is None:
-            self._strips = self._lines_for_size()
+            self._strips = list(self._lines_for_size())
         if y < len(self._strips):
             return self._strips[y]
         return Strip.blank(self.size.width, self.rich_style)
@@ -99,6 +426,7 @@ class FacePreview(Widget):
         width, height = self.size
         if self.frame is None:
             return []
+        self._shown_keys = self.frame.keys  # all of it is drawn
         if self.frame.size == (width, height):
             return self.frame.lines
         # Resized since the frame was made: lay it out again until a frame for the new size comes.

@@ -1,0 +1,234 @@
+"""Flow control towards the terminal: one preview frame in flight, the newest face drawn when the
+terminal says the last one arrived, and a terminal that answers late or never still shows faces.
+
+The terminal is a stand-in: it records the questions the preview writes (CSI 6n) and answers
+them when the test says so, or never."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+
+import tlgan_tui.tui.terminal_link as terminal_link
+from tlgan_tui.terminal import cell_keys, changed_spans, visible_changes
+from tlgan_tui.tui.terminal_link import QUERY, TerminalLink
+from tlgan_tui.tui.widgets.preview import CLOSE, VISIBLE, FacePreview, Frame, face_offset, layout_lines
+
+from tests.editor_support import drive, make_app, settle
+
+SIZE = (60, 30)
+
+
+class StandInTerminal:
+    """Reads what the preview writes to the terminal; answers only when told to."""
+
+    def __init__(self) -> None:
+        self.questions = 0
+        self.link = TerminalLink(self.read)
+
+    def read(self, text: str) -> None:
+        assert text == QUERY
+        self.questions += 1
+
+    def answer(self) -> None:
+        self.link.answered()
+
+
+class PreviewApp(App[None]):
+    def __init__(self, link: TerminalLink | None) -> None:
+        super().__init__()
+        self.link = link
+
+    def compose(self) -> ComposeResult:
+        yield FacePreview(link=self.link, id="preview")
+
+
+def face(engine, seed: int, offset: float = 0.0):
+    recipe = engine.new_recipe(seed)
+    if offset:
+        recipe = recipe.with_offset(engine.axes.names[0], offset, engine.axes)
+    return recipe
+
+
+def frame_of(engine, recipe, preview: FacePreview) -> Frame:
+    side = preview.side
+    image = engine.render_preview(recipe, side)
+    size = (preview.size.width, preview.size.height)
+    lines = layout_lines(image, *size, preview.rich_style, True)
+    return Frame(recipe, side, image, lines, size, 0.0, cell_keys(image))
+
+
+def screen_keys(preview: FacePreview) -> np.ndarray:
+    """The face's cells as the widget hands them to the screen: (upper, lower) colours per cell."""
+    rows = []
+    for y in range(preview.size.height):
+        cells = []
+        for segment in preview.render_line(y):
+            if segment.text.strip() and segment.style is not None and segment.style.bgcolor is not None:
+                upper, lower = segment.style.color.triplet, segment.style.bgcolor.triplet
+                key = (upper.red << 16 | upper.green << 8 | upper.blue) << 24 | (lower.red << 16 | lower.green << 8 | lower.blue)
+                cells.extend([key] * len(segment.text))
+        if cells:
+            rows.append(cells)
+    return np.array(rows, dtype=np.int64)
+
+
+class Written:
+    """The face's cells that screen updates wrote to the terminal (headless, Textual composes
+    each update but writes it nowhere: its spans say which cells it would write)."""
+
+    def __init__(self, app: App, preview: FacePreview, frame: Frame) -> None:
+        self.mask = np.zeros(frame.keys.shape, dtype=bool)
+        rows, columns = frame.keys.shape
+        left, top = face_offset(columns, rows, *frame.size)
+        self.origin = (preview.region.x + left, preview.region.y + top)
+        display = app._display
+
+        def recording(screen, update):
+            display(screen, update)
+            for y, x1, x2 in getattr(update, "spans", None) or [(y, 0, screen.size.width) for y in range(screen.size.height)]:
+                row = y - self.origin[1]
+                if 0 <= row < rows:
+                    self.mask[row, max(0, x1 - self.origin[0]):max(0, x2 - self.origin[0])] = True
+
+        app._display = recording
+
+    def take(self) -> np.ndarray:
+        mask, self.mask = self.mask, np.zeros_like(self.mask)
+        return mask
+
+
+async def wait_for(predicate, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.01)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.01)
+    return predicate()
+
+
+def run(app: App, script) -> None:
+    async def main():
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await script(pilot)
+
+    asyncio.run(main())
+
+
+def test_faces_that_come_while_a_frame_is_in_flight_are_skipped_and_the_newest_follows_the_answer(engine):
+    terminal = StandInTerminal()
+    app = PreviewApp(terminal.link)
+
+    async def script(pilot):
+        preview = app.query_one(FacePreview)
+        first, second, third = (frame_of(engine, face(engine, seed), preview) for seed in (1, 2, 3))
+        preview.show(first)
+        assert await wait_for(lambda: terminal.questions == 1, 2)  # asked once the frame was written
+        preview.show(second)
+        preview.show(third)
+        await asyncio.sleep(0.1)
+        assert preview.frame is first and terminal.questions == 1  # nothing else sent before the answer
+        terminal.answer()
+        assert await wait_for(lambda: preview.frame is third, 1)  # the newest face; the second never drawn
+        assert await wait_for(lambda: terminal.questions == 2, 1)
+        terminal.answer()  # once it has arrived and nothing newer came, the rest of it follows
+        await wait_for(lambda: terminal.questions == 3, 1)
+        await pilot.pause()
+        assert np.array_equal(screen_keys(preview), third.keys)
+
+    run(app, script)
+
+
+def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_then_the_rest(engine):
+    terminal = StandInTerminal()
+    app = PreviewApp(terminal.link)
+
+    async def script(pilot):
+        preview = app.query_one(FacePreview)
+        recipe = face(engine, 5)
+        before, after = frame_of(engine, recipe, preview), frame_of(engine, face(engine, 5, 0.5), preview)
+        preview.show(before)
+        assert await wait_for(lambda: terminal.questions == 1, 2)
+        await asyncio.sleep(0.1)  # the answer comes late: a slow link
+        terminal.answer()
+        await pilot.pause()
+        written = Written(app, preview, after)
+        preview.show(after)
+        assert await wait_for(lambda: terminal.questions == 2, 2)
+        first = written.take()
+        visible = visible_changes(before.keys, after.keys, VISIBLE)
+        assert 0 < visible.sum() < 0.8 * visible.size  # a step changes part of the face visibly
+        assert (first >= visible).all()  # those cells are sent
+        assert first.mean() < 0.8  # and not the whole face
+        terminal.answer()  # nothing newer comes: the cells left visibly different follow
+        assert await wait_for(lambda: terminal.questions == 3, 2)
+        rest = written.take()
+        assert rest.any()
+        assert (first | rest)[visible_changes(before.keys, after.keys, CLOSE)].all()  # now within CLOSE everywhere
+        assert np.array_equal(screen_keys(preview), after.keys)
+
+    run(app, script)
+
+
+def test_a_terminal_that_never_answers_still_shows_every_newest_face_at_a_paced_rate(engine, monkeypatch):
+    monkeypatch.setattr(terminal_link, "FIRST_WAIT", 0.2)
+    terminal = StandInTerminal()
+    app = PreviewApp(terminal.link)
+
+    async def script(pilot):
+        preview = app.query_one(FacePreview)
+        frames = [frame_of(engine, face(engine, seed), preview) for seed in range(10, 22)]
+        for frame in frames:
+            preview.show(frame)
+            await asyncio.sleep(0.05)
+        assert await wait_for(lambda: preview.frame is frames[-1], 3)  # never frozen on an old face
+        assert terminal.questions <= terminal_link.MAX_OPEN  # and the questions stop piling up
+
+    run(app, script)
+
+
+def test_the_editor_keeps_up_with_keys_when_its_terminal_never_answers(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(terminal_link, "FIRST_WAIT", 0.2)
+    terminal = StandInTerminal()
+    app = make_app(engine, tmp_path)
+    app.terminal_link = terminal.link
+    seen = {}
+
+    async def script(pilot):
+        for _ in range(5):
+            await pilot.press("l")
+        await settle(pilot)
+        seen["current"] = app.editor.preview_is_current
+        seen["offsets"] = dict(app.session.recipe.offsets)
+
+    drive(app, script)
+    assert seen["current"] and seen["offsets"] == {engine.axes.names[0]: 2.5}
+    assert terminal.questions >= 1
+
+
+def test_answers_go_to_the_questions_in_the_order_they_were_asked():
+    written, answered = [], []
+    link = TerminalLink(written.append)
+    assert link.ask(lambda: answered.append("first")) and link.ask(lambda: answered.append("second"))
+    link.answered()
+    assert answered == ["first"] and written == [QUERY, QUERY]
+    link.answered()
+    link.answered()  # an answer nobody waits for (a late one) is harmless
+    assert answered == ["first", "second"]
+
+
+@pytest.mark.parametrize("threshold, most", [(0, 1.0), (10, 0.6)])
+def test_a_step_along_an_axis_changes_few_cells_visibly(engine, threshold, most):
+    recipe = engine.new_recipe(7)
+    before = cell_keys(engine.render_preview(recipe, 92))
+    after = cell_keys(engine.render_preview(recipe.with_offset(engine.axes.names[0], 0.5, engine.axes), 92))
+    changed = visible_changes(before, after, threshold)
+    assert changed.mean() <= most and changed.any()
+    spans = changed_spans(changed, 4)
+    covered = np.zeros_like(changed)
+    for y, first, end in spans:
+        covered[y, first:end] = True
+    assert not (changed & ~covered).any()  # every changed cell is in a span that is sent

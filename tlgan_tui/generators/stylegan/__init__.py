@@ -1,0 +1,1 @@
+"""StyleGAN2 and StyleGAN3: snapshot reading without running code, clean-room networks, layouts."""
