@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from tlgan_tui.cli import main
+from tlgan_tui.engine import Engine
 from tlgan_tui.errors import CheckpointError, PhotoError
 from tlgan_tui.photo.align import FFHQ, Landmarker, align, choose_face, find_faces, framing_for
 from tlgan_tui.photo.image import load_photo
@@ -210,3 +211,39 @@ def test_the_editor_opens_on_a_projected_photo_and_edits_it(engine, tmp_path):
     assert seen["start"] == face
     assert not np.array_equal(seen["before"], seen["after"])  # the face on screen moved
     assert app.session.recipe.z == face.z and app.session.recipe.offsets  # the photo's face, moved along an axis
+
+
+@pytest.fixture(scope="module")
+def small_stylegan(tmp_path_factory):
+    from tests.stylegan_fixtures import write_sg2_snapshot
+
+    return write_sg2_snapshot(tmp_path_factory.mktemp("sg2") / "network-snapshot-000480.pkl")[0]
+
+
+def test_a_small_stylegans_own_face_is_recovered_in_w(small_stylegan):
+    stylegan = Engine.open("stylegan", str(small_stylegan), device="cpu")
+    generator = stylegan.generator
+    truth = generator.sample(2, 11)
+    targets = generator.synthesize(truth)
+    result = project(generator, targets, Settings(steps=100, seed=1, learning_rate=0.1), PixelLoss())
+    assert result.latents.shape == (2, generator.latent_dim)
+    recovered = generator.synthesize(result.latents)
+    average = generator.synthesize(np.repeat(generator.sample(1000, 0).mean(axis=0)[None], 2, axis=0))
+    for got, want, start in zip(recovered, targets, average):
+        # Random weights make a rougher landscape than a trained model's: recovery is partial.
+        assert psnr(got, want) > 18 and psnr(got, want) > psnr(start, want) + 3, (psnr(got, want), psnr(start, want))
+
+
+def test_the_astronaut_projected_into_a_small_stylegan_in_w_plus_is_a_recipe_like_any(small_stylegan, tmp_path, capsys):
+    out = tmp_path / "sg.png"
+    model = ["--generator", "stylegan", "--weights", str(small_stylegan)]
+    code, _, err = run(capsys, "project", *model, str(ASTRONAUT), "-o", str(out), "--steps", "40", "--w-plus", "--aligned", str(tmp_path / "crop.png"))
+    assert code == 0, err
+    recipe = json.loads(out.with_suffix(".json").read_text())
+    stylegan = Engine.open("stylegan", str(small_stylegan), device="cpu")
+    assert np.asarray(recipe["z"]).shape == (stylegan.generator.latent_layers, stylegan.generator.latent_dim)  # W+
+    crop = np.asarray(Image.open(tmp_path / "crop.png"))
+    assert crop.shape == (32, 32, 3)
+    again = tmp_path / "again.png"
+    assert run(capsys, "render", *model, "--recipe", str(out.with_suffix(".json")), "-o", str(again))[0] == 0
+    assert np.array_equal(np.asarray(Image.open(again)), np.asarray(Image.open(out)))  # the recipe reproduces its pixels

@@ -26,11 +26,9 @@ from tlgan_tui.fitting import METHODS, fit_axis
 from tlgan_tui.generators import Generator
 from tlgan_tui.labelers import Attribute, Labeler
 from tlgan_tui.paths import cache_dir
+from tlgan_tui.pipeline import LABEL_SIZE, label_faces
 
 FORMAT = "tlgan-discover/1"
-# Labelers need no more than this (the age network upscales to 256 px anyway); larger
-# generators are downscaled on their device before the copy.
-LABEL_SIZE = 256
 UNIT_STEP = 2.0
 """Units are measured between offsets -UNIT_STEP and +UNIT_STEP."""
 
@@ -149,23 +147,46 @@ def label_samples(
     identity = run_identity(generator, labelers, settings)
     claim_work_dir(work_dir, identity)
     names = identity["attributes"]
-    count = -(-settings.samples // settings.shard_size)
+    count = shard_count(settings)
     zs, labels = [], {name: [] for name in names}
     for index in range(count):
         report("label", min(index * settings.shard_size, settings.samples), settings.samples)
-        path = work_dir / f"shard-{index:05d}.npz"
-        z = shard_latents(generator, settings.seed, index, settings.shard_size)
-        shard = read_shard(path, names, z)
-        if shard is None:
-            images = generator.synthesize(z, size=min(generator.resolution, LABEL_SIZE))
-            shard = {name: values for labeler in labelers for name, values in labeler(images).items()}
-            write_shard(path, z, shard)
+        z, shard = label_shard(generator, labelers, settings, work_dir, index)
         zs.append(z)
         for name in names:
             labels[name].append(shard[name])
     report("label", settings.samples, settings.samples)
     n = settings.samples
     return np.concatenate(zs)[:n], {name: np.concatenate(values)[:n] for name, values in labels.items()}
+
+
+def shard_count(settings: Settings) -> int:
+    return -(-settings.samples // settings.shard_size)
+
+
+def label_shard(generator: Generator, labelers: Sequence[Labeler], settings: Settings, work_dir: Path, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Shard `index`'s latents and labels: read from the work folder, or made and written there.
+    Shards depend on nothing but the run's identity and their index, so any worker of a
+    cluster can make any of them (`tlgan discover --engine ray`)."""
+    names = run_identity(generator, labelers, settings)["attributes"]
+    path = work_dir / f"shard-{index:05d}.npz"
+    z = shard_latents(generator, settings.seed, index, settings.shard_size)
+    shard = read_shard(path, names, z)
+    if shard is None:
+        shard = label_faces(labelers, generator.synthesize(z, size=min(generator.resolution, LABEL_SIZE)))
+        write_shard(path, z, shard)
+    return z, shard
+
+
+def missing_shards(generator: Generator, labelers: Sequence[Labeler], settings: Settings, work_dir: Path) -> list[int]:
+    """The shards of a run not labelled yet (claiming the work folder for it)."""
+    claim_work_dir(work_dir, run_identity(generator, labelers, settings))
+    names = run_identity(generator, labelers, settings)["attributes"]
+    return [
+        index
+        for index in range(shard_count(settings))
+        if read_shard(work_dir / f"shard-{index:05d}.npz", names, shard_latents(generator, settings.seed, index, settings.shard_size)) is None
+    ]
 
 
 def claim_work_dir(work_dir: Path, identity: dict) -> None:

@@ -52,6 +52,10 @@ class DatasetError(TlganError):
     """A data set folder that is missing files or holds malformed ones."""
 
 
+class SpecError(TlganError):
+    """A data set spec that cannot be made (unknown axis, empty range, a mix the locks forbid)."""
+
+
 class SessionError(TlganError):
     """A session file that cannot be read, or that belongs to another generator."""
 

@@ -27,8 +27,12 @@ def check_writable_folder(path: str | Path) -> Path:
     return folder
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write data to path atomically: the file is either absent, the old one, or complete."""
+def atomic_write_bytes(path: str | Path, data: bytes, durable: bool = True) -> Path:
+    """Write data to path atomically: the file is either absent, the old one, or complete.
+
+    `durable=False` skips the fsync: the file is still whole after a crash of the process, but
+    a power cut may lose it. For the many files of a batch, whose writer syncs once at the end
+    (`sync_files`) before it records them as done."""
     path = Path(path)
     folder = check_writable_folder(path)
     try:
@@ -39,7 +43,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except OSError as error:
@@ -49,6 +54,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+def sync_files() -> None:
+    """Flush every file written without `durable` to disk (one sync instead of one per file)."""
+    os.sync()
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -20,6 +20,7 @@ COMMANDS = {
     "render": "render",
     "show": "show",
     "export": "export",
+    "dataset": "dataset",
     "axes": "axes",
     "info": "info",
     "project": "project",

@@ -25,6 +25,8 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--work", default=None, metavar="DIR", help="folder for the labelled shards (default: a cache folder per generator, labelers and seed)")
     parser.add_argument("--out", metavar="FILE.npz", help="axis file to write; the axes found are merged into it (or into the axes in use)")
     parser.add_argument("--list-labelers", action="store_true", help="list the installed labelers and their attributes, then stop")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local", help="local (this machine) or ray (label the shards on a Ray cluster: the [ray] extra)")
+    parser.add_argument("--ray-address", metavar="ADDRESS", help="the Ray cluster to join (default: start a local Ray); --work must be storage every node shares")
     return parser
 
 
@@ -39,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--out FILE.npz is required: the axis file to write")
     if not args.out.endswith(".npz"):
         raise UsageError(f"--out {args.out}: an axis file ends in .npz")
+    if args.ray_address and args.engine != "ray":
+        raise UsageError("--ray-address goes with --engine ray")
     settings = Settings(samples=args.samples, seed=args.seed, shard_size=args.batch_size, method=args.method)
     specs = split_names(args.labelers) or list(registry.DEFAULT)
     out = Path(args.out)
@@ -50,6 +54,13 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with progress_bars(stages.__getitem__) as progress:
         try:
+            if args.engine == "ray":
+                from tlgan_tui.discover import missing_shards
+                from tlgan_tui.ray_engine import EngineSpec, ray_label_shards
+
+                shards = missing_shards(engine.generator, labelers, settings, work)
+                spec = EngineSpec(args.generator, args.weights, args.device, args.precision)
+                ray_label_shards(spec, specs, settings, work, shards, lambda done, total: progress("label", done, total), args.ray_address)
             found, axes = discover_into(out, engine.axes, engine.generator, labelers, settings, work, progress, only=split_names(args.attributes))
         except KeyboardInterrupt:
             print(f"tlgan: interrupted; the faces labelled so far are kept in {work}: run the same command to continue", file=sys.stderr)

@@ -161,10 +161,14 @@ def _start(generator: Generator, target: torch.Tensor, settings: Settings, loss:
 
 
 def _w_statistics(generator: Generator, seed: int) -> tuple[float, np.ndarray]:
-    """The spread (root mean square distance from the average) and average of w."""
+    """The spread (root mean square distance from the average, per value) and average of w.
+    Samples come truncated by psi, which scales every distance from the average by psi: the
+    spread of W itself is theirs divided by psi."""
     ws = generator.sample(1000, seed)
     average = ws.mean(axis=0)
-    return float(np.sqrt(((ws - average) ** 2).sum(axis=1).mean() / ws.shape[1])), average
+    spread = float(np.sqrt(((ws - average) ** 2).sum(axis=1).mean() / ws.shape[1]))
+    psi = generator.truncation
+    return (spread / psi if psi else spread), average
 
 
 def _identity(generator: Generator, targets: np.ndarray, settings: Settings, loss: torch.nn.Module) -> str:

@@ -27,6 +27,7 @@ def check_truncation(psi: float) -> float:
 
 class StyleGANGenerator(Generator):
     edit_space = "w"
+    face_framing = "ffhq"  # FFHQ, AFHQ and MetFaces were all cropped by FFHQ's eye-and-mouth rule
 
     def __init__(self, weights: str | Path, device: torch.device, precision: str = "auto", truncation: float = DEFAULT_TRUNCATION):
         checkpoint = read_stylegan(weights)
