@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tlgan_tui.axes import AxisSet
-from tlgan_tui.discover import merge_into
 from tlgan_tui.errors import AxisFileError, TeachError
 from tlgan_tui.generators.base import Generator
 from tlgan_tui.paths import user_axes_path
@@ -61,6 +60,9 @@ def save_axis(path: str | Path, axis: AxisSet) -> AxisSet:
     if path.is_file():
         kept = AxisSet.load(path)
         kept.check_generator(axis.generator_id, axis.latent_dim, axis.space)
+        # Imported here: discover's batch pipeline needs the engine, which loads this module.
+        from tlgan_tui.discover import merge_into
+
         merged = merge_into(axis, kept)
     else:
         merged = axis
