@@ -31,6 +31,7 @@ from tlgan_tui.tui.headless import settle as settle_headless  # noqa: E402
 
 OUT = ROOT / "screenshots"
 SIZE = (160, 50)
+TEACH_ANSWERS = 32
 
 
 async def settle(pilot) -> None:
@@ -60,6 +61,7 @@ async def main() -> None:
     engine = Engine.open("default", device="cpu")
     with tempfile.TemporaryDirectory() as folder:
         os.environ["HOME"] = folder  # the resume question shows the session as ~/.local/state/...
+        os.environ["XDG_DATA_HOME"] = str(Path(folder) / ".local" / "share")  # taught axes: not the user's
         state = Path(folder) / ".local" / "state" / "tlgan"
 
         def app(**options) -> EditorApp:
@@ -78,6 +80,32 @@ async def main() -> None:
         async def nothing(pilot):
             await pilot.pause(0.3)
 
+        async def teaching(pilot, leave: bool = False):
+            """Teach "smiling", answering as the FER emotion predictor sees the faces (a person
+            stand-in: yes when P(happy) > 0.5), with the faces offered fixed (seed 3)."""
+            from tlgan_tui.labelers import load_labeler
+            from tlgan_tui.tui.teach_screen import TeachScreen, start_teaching
+
+            emotion = load_labeler("emotion")
+            editor = pilot.app.editor
+            start_teaching(pilot.app, editor.engine, editor.session.axes, editor.add_taught_axis, seed=3)
+            await pilot.pause(0.3)
+            await pilot.press(*"smiling", "enter")
+            while not (isinstance(pilot.app.screen, TeachScreen) and pilot.app.screen.settled):
+                await pilot.pause(0.1)
+            screen = pilot.app.screen
+            for _ in range(TEACH_ANSWERS - len(screen.answers)):  # the second shot goes on from the first one's answers
+                face = engine.generator.synthesize(engine.latents([screen.choices[screen.cursor]]))
+                await pilot.press("y" if emotion(face)["smile"][0] > 0.5 else "n")
+            while not screen.settled:
+                await pilot.pause(0.1)
+            if leave:
+                await pilot.press("escape", "l", "l", "l", "l", "space")
+                await settle(pilot)
+
+        async def taught(pilot):
+            await teaching(pilot, leave=True)
+
         saved = Session(engine.new_recipe(3), engine.axes, marks=[engine.new_recipe(5), engine.new_recipe(8)])
         saved.move("sefa-0", 3)
         shots = [
@@ -85,6 +113,8 @@ async def main() -> None:
             await shoot(app(), "help", helped),
             await shoot(app(), "gallery", gallery),
             await shoot(app(offer=saved), "resume", nothing),
+            await shoot(app(), "teach", teaching),
+            await shoot(app(), "taught", taught),
         ]
     converter = shutil.which("rsvg-convert")
     if converter is None:

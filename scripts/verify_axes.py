@@ -61,8 +61,13 @@ def main() -> int:
         save_strip(engine, name, z0[:STRIP_FACES], frozenset(), strips / f"{name}.png")
         save_strip(engine, name, z0[:STRIP_FACES], frozenset(named) - {name}, strips / f"{name}-locked.png")
     age_gender_locked = respond("age", frozenset({"gender"})) if {"age", "gender"} <= set(named) else None
+    # Taught axes have no predictor to re-label them with: their strips are what a person checks.
+    taught = [name for name in engine.axes.names if engine.axes.axis(name).method == "taught"]
+    for name in taught:
+        save_strip(engine, name, z0[:STRIP_FACES], frozenset(), strips / f"{name}.png")
 
     lines = report(engine, named, attributes, free, locked, age_gender_locked, strips, Path(args.report))
+    lines += taught_report(engine, taught, strips, Path(args.report))
     lines.append(f"Made by `scripts/verify_axes.py` in {time.perf_counter() - start:.0f} s on {args.faces} new faces (seed {args.seed}).")
     atomic_write_text(args.report, "\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -78,6 +83,33 @@ def save_strip(engine: Engine, name: str, z0: np.ndarray, locks: frozenset[str],
     buffer = io.BytesIO()
     Image.fromarray(grid).quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG).save(buffer, "PNG", optimize=True)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def taught_report(engine: Engine, taught: list[str], strips: Path, out: Path) -> list[str]:
+    """The taught axes: what their answers were, how well the fit holds, and their strips."""
+    if not taught:
+        return []
+    lines = [
+        "## Taught axes",
+        "",
+        "Taught by example (`tlgan teach`) from answers given by looking at faces; the answers are in",
+        "`axes/taught/NAME.jsonl`. Accuracy is cross-validated on the answers with yes and no counted",
+        "alike (guessing: 50 %); stability is the mean cosine of directions fitted on two halves of them;",
+        "the change per unit step is the fitted model's P(NAME). No predictor checks these axes: their",
+        "strips do (rows are faces, columns the steps -3 … +3), and what they show is in README.md.",
+        "",
+        "| axis | answers | accuracy | stability | per unit step | strip |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in taught:
+        axis = engine.axes.axis(name)
+        strip = strips / f"{name}.png"
+        shown = strip.relative_to(out.parent) if strip.is_relative_to(out.parent) else strip
+        lines.append(
+            f"| {name} | {axis.description.removeprefix('taught by example from ')} | {axis.quality.get('accuracy', 0):.2f} "
+            f"| {axis.quality.get('stability', 0):.2f} | {axis.format_value(1.0)} | ![{name}]({shown}) |"
+        )
+    return lines + [""]
 
 
 def curve(values: np.ndarray) -> tuple[np.ndarray, bool, float]:

@@ -1,9 +1,14 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tlgan_tui.engine import Engine
+
+# The user's own (taught) axes live under the XDG data folder and are loaded by every engine:
+# the tests get an empty one of their own, never the axes of whoever runs them.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="tlgan-tests-data-")
 
 
 @pytest.fixture(scope="session")

@@ -15,16 +15,21 @@ from tlgan_tui.latent import stack_latents
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.sefa import sefa_axes
 from tlgan_tui.shipped import shipped_axes_path
+from tlgan_tui.user_axes import with_user_axes
 
 
 def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisSet:
-    """The axis file given, else the one shipped for this generator followed by SeFa axes
+    """The axis file given; else the one shipped for this generator followed by SeFa axes
     computed now when it has none (published attribute axes and unsupervised ones side by side),
-    else SeFa axes computed now."""
+    else SeFa axes computed now; then, unless a file was given, the user's own (taught) axes."""
     if path is not None:
         axes = AxisSet.load(path)
         axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
         return axes
+    return with_user_axes(_shipped_axes(generator), generator)
+
+
+def _shipped_axes(generator: Generator) -> AxisSet:
     shipped = shipped_axes_path(generator.id)
     if not shipped.is_file():
         return sefa_axes(generator)

@@ -62,3 +62,8 @@ class SessionError(TlganError):
 
 class PhotoError(TlganError):
     """A photo that cannot be read, holds no face (or several), or cannot be projected."""
+
+
+class TeachError(TlganError):
+    """Answers an axis cannot be taught from yet (one-sided or contradictory), or a
+    labels file that is malformed."""

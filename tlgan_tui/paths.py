@@ -32,6 +32,16 @@ def data_dir() -> Path:
     return _base("XDG_DATA_HOME", ".local/share") / "tlgan"
 
 
+def user_axes_path(generator_id: str) -> Path:
+    """The user's own axis file for a generator (taught axes), loaded after the shipped axes."""
+    return data_dir() / "axes" / f"{generator_id}.npz"
+
+
+def user_labels_path(generator_id: str, axis: str) -> Path:
+    """The answers a taught axis was fitted from, beside the user's axis file."""
+    return data_dir() / "axes" / f"{generator_id}-labels" / f"{axis}.jsonl"
+
+
 def default_session_path(generator_id: str) -> Path:
     """The editing session of one generator: each model keeps its own faces and marks."""
     return state_dir() / f"session-{file_safe(generator_id)}.json"

@@ -26,6 +26,7 @@ COMMANDS = {
     "project": "project",
     "convert": "convert",
     "discover": "discover",
+    "teach": "teach",
     "train-extractor": "train_extractor",
 }
 DEFAULT_COMMAND = "edit"

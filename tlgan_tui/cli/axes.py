@@ -1,4 +1,4 @@
-"""`tlgan axes`: the axes of the model in use, with their fit quality."""
+"""`tlgan axes`: the axes of the model in use, where each comes from, and their fit quality."""
 
 from __future__ import annotations
 
@@ -58,9 +58,13 @@ def list_axes(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from tlgan_tui.safe_text import shown, shown_markup
+    from tlgan_tui.paths import user_axes_path
+    from tlgan_tui.user_axes import user_axis_names
 
     engine = open_engine(args)
     axes = engine.axes
+    generator = engine.generator
+    yours = user_axis_names(generator) if not args.axes else set()
     source = axes.path or "computed now (SeFa; no axis file for this generator)"
     # Names, units and descriptions come from the axis file: controls escaped, and markup too,
     # since Rich would interpret it in a table cell.
@@ -80,8 +84,10 @@ def list_axes(args: argparse.Namespace) -> int:
     if room >= 12:
         table.add_column("description", no_wrap=True, overflow="ellipsis", max_width=room)
     for row in rows:
-        table.add_row(*(escape_markup(cell) for cell in (row if room >= 12 else row[:4])))
+        table.add_row(*(escape_markup(cell) for cell in (row if room >= 12 else row[: len(headings)])))
     console.print(table)
+    if yours:
+        console.print(f"yours (taught, from {user_axes_path(generator.id)}): {', '.join(shown(name) for name in axes.names if name in yours)}", markup=False)
     if any(key in QUALITY_LABELS for axis in axes.info for key in axis.quality):
         console.print("fit quality: acc / R² = held-out accuracy / R² of the fit; stab = cosine of the directions fitted on two halves of the faces", style="dim")
     return 0

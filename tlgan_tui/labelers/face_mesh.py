@@ -1,8 +1,10 @@
-"""Mouth opening and smile geometry from MediaPipe's 468-point face mesh (Apache-2.0).
+"""Face geometry from MediaPipe's 468-point face mesh (Apache-2.0): mouth opening, smile
+lift, eye opening, brow height, and the head's yaw and pitch.
 
 The mesh model expects a face with some margin: each face is padded by 15 % on every side,
 resized to 192 px and given as RGB in [0, 1]. Distances are measured in the image plane and
-divided by the face's width (cheek to cheek), so they do not depend on the face's size.
+divided by the face's width (cheek to cheek), so they do not depend on the face's size. The
+angles use the mesh's depth coordinate, which the model gives on the same scale as x and y.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ PAD = 0.15
 UPPER_LIP, LOWER_LIP = 13, 14
 MOUTH_CORNERS = (61, 291)
 FACE_SIDES = (234, 454)
+# Upper and lower eyelid at the middle of each eye, the middle of each brow above it, the top
+# of the forehead and the chin.
+EYELIDS = ((159, 145), (386, 374))
+BROWS_OVER_LIDS = ((105, 159), (334, 386))
+FOREHEAD, CHIN = 10, 152
 
 
 class FaceMeshLabeler(Labeler):
@@ -27,6 +34,10 @@ class FaceMeshLabeler(Labeler):
     attributes = (
         Attribute("mouth-open", "% face width", "continuous", "positive = mouth more open (lip gap, face mesh)"),
         Attribute("smile-lift", "% face width", "continuous", "positive = mouth corners higher than the lip centre (face mesh)"),
+        Attribute("head-yaw", "degrees", "continuous", "positive = head turned towards the image's right (face mesh)"),
+        Attribute("head-pitch", "degrees", "continuous", "positive = chin up, looking up (face mesh)"),
+        Attribute("eyes-open", "% face width", "continuous", "positive = eyes more open (eyelid gap, face mesh)"),
+        Attribute("brows-raised", "% face width", "continuous", "positive = brows higher above the eyes (face mesh)"),
     )
 
     def __init__(self) -> None:
@@ -34,13 +45,27 @@ class FaceMeshLabeler(Labeler):
 
     def predict(self, images: np.ndarray) -> dict[str, np.ndarray]:
         inputs = np.stack([padded(image) for image in images]).astype(np.float32) / 255.0
-        mesh = self._model(inputs)[0].reshape(len(images), 468, 3)[..., :2]
-        width = np.linalg.norm(mesh[:, FACE_SIDES[0]] - mesh[:, FACE_SIDES[1]], axis=1)
-        gap = np.linalg.norm(mesh[:, UPPER_LIP] - mesh[:, LOWER_LIP], axis=1)
+        points = self._model(inputs)[0].reshape(len(images), 468, 3)
+        mesh = points[..., :2]
+
+        def distance(a: int, b: int) -> np.ndarray:
+            return np.linalg.norm(mesh[:, a] - mesh[:, b], axis=1)
+
+        width = distance(*FACE_SIDES)
         lip_centre_y = (mesh[:, UPPER_LIP, 1] + mesh[:, LOWER_LIP, 1]) / 2
         corners_y = mesh[:, list(MOUTH_CORNERS), 1].mean(axis=1)
-        # Image y grows downwards: corners above the lip centre have the smaller y.
-        return {"mouth-open": 100 * gap / width, "smile-lift": 100 * (lip_centre_y - corners_y) / width}
+        left, right = points[:, FACE_SIDES[0]], points[:, FACE_SIDES[1]]
+        top, chin = points[:, FOREHEAD], points[:, CHIN]
+        # Image y grows downwards: corners above the lip centre have the smaller y, and a chin
+        # nearer the camera than the forehead (smaller depth) is a head tilted down.
+        return {
+            "mouth-open": 100 * distance(UPPER_LIP, LOWER_LIP) / width,
+            "smile-lift": 100 * (lip_centre_y - corners_y) / width,
+            "head-yaw": np.degrees(np.arctan2(right[:, 2] - left[:, 2], right[:, 0] - left[:, 0])),
+            "head-pitch": -np.degrees(np.arctan2(chin[:, 2] - top[:, 2], chin[:, 1] - top[:, 1])),
+            "eyes-open": 100 * np.mean([distance(*lids) for lids in EYELIDS], axis=0) / width,
+            "brows-raised": 100 * np.mean([distance(*pair) for pair in BROWS_OVER_LIDS], axis=0) / width,
+        }
 
     def provenance(self) -> dict[str, str]:
         return {MODEL: file_sha256(model_path(MODEL))}

@@ -87,6 +87,7 @@ class EditorScreen(Screen):
         Binding("m", "mark", "Mark", id="face.mark", tooltip="Mark or unmark the face for batch export"),
         Binding("e", "export", "Export", id="export.marked", tooltip="Export every marked face at full resolution (press again to cancel)"),
         Binding("g", "gallery", "Gallery", id="gallery", tooltip="Pick from variations: the selected axis from -3 to +3, or random faces"),
+        Binding("t", "teach", "Teach", id="teach", show=False, tooltip="Teach a new axis by example: answer yes or no for a few dozen faces"),
     ]
 
     def __init__(
@@ -418,6 +419,21 @@ class EditorScreen(Screen):
             return
         kind, recipe = picked
         self._edit(lambda: self.session.new_face(recipe) if kind == "random" else self.session.change(recipe))
+
+    def action_teach(self) -> None:
+        from tlgan_tui.tui.teach_screen import start_teaching
+
+        start_teaching(self.app, self.engine, self.session.axes, self.add_taught_axis)
+
+    def add_taught_axis(self, axis: AxisSet | None) -> None:
+        """Teach mode's result: the new axis becomes a bar, selected (one taught again replaces
+        the old one; faces that used that one keep their pixels as explicit latents)."""
+        if axis is None:
+            return
+        merged = self.session.axes.merged(axis)
+        self.session.switch_axes(merged, self.session.axes_path, self.engine.generator)
+        self.session.selected = axis.names[0]
+        self.changed()
 
     def load_recipe(self, path: str | Path) -> None:
         try:
