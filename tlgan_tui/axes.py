@@ -38,6 +38,8 @@ MAX_DIRECTION_BYTES = 256 * 2**20
 UNIT_RANGE = 3.0
 """Units are measured from -2 to +2 and verified to ±3 (scripts/verify_axes.py); further out a
 linear unit is a guess, so offsets beyond it are shown as offsets."""
+UNSUPERVISED = frozenset({"sefa"})
+"""Methods that find directions without labels: their axes are numbered, not named."""
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,15 @@ class AxisSet:
             if axis.name in other._index and self.fingerprint(axis.name) != other.fingerprint(axis.name):
                 retired[self.fingerprint(axis.name)] = (axis.name, self.direction(axis.name))
         return AxisSet(self.generator_id, directions, info, {**self.provenance, **other.provenance}, self.path, self.space, retired)
+
+    def named_first(self) -> "AxisSet":
+        """This set with the axes a person named (fitted, taught, imported) before the numbered
+        unsupervised ones (SeFa), each group in its own order: a model has ten or more `sefa-k`
+        bars, and an axis taught after them would start below the editor's first screen."""
+        order = sorted(range(len(self)), key=lambda i: self.info[i].method in UNSUPERVISED)
+        if order == list(range(len(self))):
+            return self
+        return AxisSet(self.generator_id, self.directions[order], [self.info[i] for i in order], self.provenance, self.path, self.space, self.retired)
 
 
 def _read_meta(meta: object) -> tuple[list[AxisInfo], str, int]:

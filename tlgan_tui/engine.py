@@ -79,6 +79,23 @@ class Engine:
         """Edit-space latents, (N, latent_dim), or (N, layers, latent_dim) if any recipe is W+."""
         return stack_latents([self.latent(recipe, axes) for recipe in recipes])
 
+    def fitting_latents(self, recipes: Sequence[Recipe]) -> np.ndarray:
+        """`latents` of many faces for fitting and measuring (teaching an axis): unedited faces
+        of seeds go through the generator together (`Generator.seed_latents`, one batch per
+        truncation), so a value may differ from `latents`' in its last bits; renders use `latents`."""
+        found: list[np.ndarray | None] = [None] * len(recipes)
+        plain: dict[float | None, list[int]] = {}
+        for i, recipe in enumerate(recipes):
+            if recipe.seed is not None and not recipe.offsets and not recipe.locks:
+                recipe.check(self.axes, self.generator)
+                plain.setdefault(recipe.truncation, []).append(i)
+            else:
+                found[i] = self.latent(recipe)
+        for truncation, indices in plain.items():
+            for i, latent in zip(indices, self.generator.seed_latents([recipes[i].seed for i in indices], truncation)):
+                found[i] = latent
+        return stack_latents(found) if recipes else np.zeros((0, self.generator.latent_dim))
+
     def render(self, recipe: Recipe, size: int | None = None, axes: AxisSet | None = None) -> np.ndarray:
         """One face as uint8 (H, W, 3): full resolution, or size x size."""
         return self.generator.synthesize(self.latents([recipe], axes), size=size)[0]

@@ -13,10 +13,12 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
+
 from tlgan_tui.errors import RecipeError, TeachError
 from tlgan_tui.fileio import atomic_write_text
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.safe_text import shown
+from tlgan_tui.safe_text import quoted, shown
 from tlgan_tui.teach import Answer
 
 MAX_BYTES = 32 * 1024 * 1024
@@ -25,17 +27,20 @@ MAX_LINE = 64 * 1024
 MAX_ANSWERS = 50_000
 
 
-def parse_labels(text: str, source: str) -> list[Answer]:
-    """Answers from the text of a labels file; TeachError names the first bad line."""
+def parse_labels(text: str, source: str, generator: str | None = None) -> list[Answer]:
+    """Answers from the text of a labels file; TeachError names the first bad line. With
+    `generator` (the id of the model in use), a line may leave out the recipe's `format` and
+    `generator`, as `tlgan export` reads it (`{"seed": 7, "label": true}`), and a face of
+    another model is refused."""
     lines = text.split("\n")
     torn = lines.pop() if lines else ""
     answers = []
     for number, line in enumerate(lines, 1):
         if line.strip():
-            answers.append(_parse_line(line, f"{source}:{number}"))
+            answers.append(_parse_line(line, f"{source}:{number}", generator))
     if torn.strip():
         try:
-            answers.append(_parse_line(torn, f"{source}:{len(lines) + 1}"))
+            answers.append(_parse_line(torn, f"{source}:{len(lines) + 1}", generator))
         except TeachError:
             pass  # the last answer, cut off by a kill while it was being written
     if len(answers) > MAX_ANSWERS:
@@ -43,7 +48,7 @@ def parse_labels(text: str, source: str) -> list[Answer]:
     return answers
 
 
-def _parse_line(line: str, where: str) -> Answer:
+def _parse_line(line: str, where: str, generator: str | None) -> Answer:
     if len(line) > MAX_LINE:
         raise TeachError(f"{where}: the line is {len(line)} characters long; a labelled recipe takes at most {MAX_LINE}")
     try:
@@ -56,14 +61,25 @@ def _parse_line(line: str, where: str) -> Answer:
     if not isinstance(label, bool):
         raise TeachError(f'{where}: "label" must be true or false, got {shown(json.dumps(label), 40)}')
     try:
-        recipe = Recipe.from_dict(data, where)
+        recipe = Recipe.from_dict(data, where, generator)
     except RecipeError as error:
         raise TeachError(str(error)) from None
+    if generator is not None and recipe.generator != generator:
+        raise TeachError(
+            f"{where}: the face is from generator {quoted(recipe.generator)}, but the model in use is {quoted(generator)}; "
+            "answers teach the model they were given on (choose it with --generator and --weights)"
+        )
+    if recipe.z is not None and np.ndim(recipe.z) == 2:
+        raise TeachError(
+            f"{where}: the face holds a W+ latent (one w per layer, as a projected photo may); "
+            "an axis is taught in W from faces with one w each (seeds): leave this line out"
+        )
     return Answer(recipe, label)
 
 
-def read_labels(path: str | Path) -> list[Answer]:
-    """The answers in a labels file someone gives (TeachError says what is wrong with it)."""
+def read_labels(path: str | Path, generator: str | None = None) -> list[Answer]:
+    """The answers in a labels file someone gives (TeachError says what is wrong with it);
+    `generator` as for `parse_labels`."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -74,7 +90,7 @@ def read_labels(path: str | Path) -> list[Answer]:
         raise TeachError(f"labels file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise TeachError(f"cannot read labels file {path}: {getattr(error, 'strerror', None) or error}") from None
-    answers = parse_labels(text, str(path))
+    answers = parse_labels(text, str(path), generator)
     if not answers:
         raise TeachError(f"{path} holds no answers (expected one JSON recipe with \"label\": true or false per line)")
     return answers
@@ -83,14 +99,16 @@ def read_labels(path: str | Path) -> list[Answer]:
 class LabelsFile:
     """The answers of one taught axis, kept as they are given."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, generator: str | None = None):
         self.path = Path(path)
+        self.generator = generator
+        """The id of the model whose faces are answered, when known: faces of others are refused."""
 
     def read(self) -> list[Answer]:
         """The answers kept so far (none when the file does not exist yet)."""
         if not self.path.exists():
             return []
-        return read_labels(self.path)
+        return read_labels(self.path, self.generator)
 
     def append(self, answer: Answer) -> None:
         try:

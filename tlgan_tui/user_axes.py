@@ -28,10 +28,10 @@ def load_user_axes(generator: Generator) -> AxisSet | None:
 
 
 def with_user_axes(axes: AxisSet, generator: Generator) -> AxisSet:
-    """`axes` with the user's own axes added after them (one of the same name wins: the user
-    taught it)."""
+    """`axes` with the user's own axes added after their named ones and before the SeFa ones
+    (one of the same name wins: the user taught it)."""
     user = load_user_axes(generator)
-    return axes if user is None else axes.merged(user)
+    return axes if user is None else axes.merged(user).named_first()
 
 
 def user_axis_names(generator: Generator) -> set[str]:

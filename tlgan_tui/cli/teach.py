@@ -37,14 +37,14 @@ def run(args: argparse.Namespace) -> int:
     name = check_axis_name(args.name)
     if args.out and not args.out.endswith(".npz"):
         raise UsageError(f"--out {args.out}: an axis file ends in .npz")
-    answers = read_labels(args.labels)
     engine = open_engine(args)
     generator = engine.generator
+    answers = read_labels(args.labels, generator.id)
     out = Path(args.out) if args.out else user_axes_path(generator.id)
     check_free_name(engine.axes, name, out)
-    latents = engine.latents([answer.recipe for answer in answers])
+    latents = engine.fitting_latents([answer.recipe for answer in answers])
     rng = np.random.default_rng(0)
-    reference = engine.latents([engine.new_recipe(int(seed)) for seed in rng.integers(0, 2**31, REFERENCE_FACES)])
+    reference = engine.fitting_latents([engine.new_recipe(int(seed)) for seed in rng.integers(0, 2**31, REFERENCE_FACES)])
     taught = fit_answers(latents, [answer.label for answer in answers], reference)
     axis = taught_axis(generator, name, taught, Path(args.labels).name)
     save_axis(out, axis)

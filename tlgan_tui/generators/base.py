@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -82,6 +82,14 @@ class Generator(ABC):
         if truncation is not None:
             raise RecipeError(f"truncation applies to StyleGAN models only; {self.id} takes none")
         return seed_latent(seed, self.latent_dim)
+
+    def seed_latents(self, seeds: Sequence[int], truncation: float | None = None) -> np.ndarray:
+        """Many seeds' latents, (N, latent_dim) float64: `seed_latent` of each. A generator that
+        maps seeds through a network does it in one batch, which may differ from `seed_latent`
+        in the last bits: for choosing and measuring faces, not for rendering them."""
+        if not seeds:
+            return np.zeros((0, self.latent_dim))
+        return np.stack([self.seed_latent(seed, truncation) for seed in seeds])
 
     def sample(self, n: int, seed: int) -> np.ndarray:
         """n edit-space latents, (n, latent_dim) float64; deterministic for a seed."""

@@ -430,10 +430,11 @@ class EditorScreen(Screen):
         the old one; faces that used that one keep their pixels as explicit latents)."""
         if axis is None:
             return
-        merged = self.session.axes.merged(axis)
+        merged = self.session.axes.merged(axis).named_first()
         self.session.switch_axes(merged, self.session.axes_path, self.engine.generator)
         self.session.selected = axis.names[0]
         self.changed()
+        self._fit_axes_panel()  # its name and unit may be wider than the bars so far
 
     def load_recipe(self, path: str | Path) -> None:
         try:

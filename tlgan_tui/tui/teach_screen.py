@@ -110,7 +110,7 @@ class TeachScreen(Screen[AxisSet | None]):
         self.labels = labels
         self.axes_file = axes_file
         rng = np.random.default_rng(seed)
-        self.pool = FacePool(engine.latents, engine.new_recipe, rng)
+        self.pool = FacePool(engine.fitting_latents, engine.new_recipe, rng)
         self.reference = self.pool.latents[:REFERENCE_FACES].copy()
         self.answers: list[Answer] = []
         self._latents: list[np.ndarray] = []
@@ -146,7 +146,7 @@ class TeachScreen(Screen[AxisSet | None]):
             self.notify(f"{error}; starting with no answers (the file is left as it is)", severity="error", timeout=10)
         if kept:
             self.answers = kept
-            self._latents = list(self.engine.latents([answer.recipe for answer in kept]))
+            self._latents = list(self.engine.fitting_latents([answer.recipe for answer in kept]))
             self.notify(f"Going on from {len(kept)} answers kept in {self.labels.path}", timeout=4)
         self._use_fit(*self._fit(np.array(self._latents), np.array([a.label for a in self.answers], dtype=bool)))
         avoid = self._avoid()
@@ -326,7 +326,7 @@ def start_teaching(app, engine: Engine, axes: AxisSet, done: Callable[[AxisSet |
 
     def named(name: str | None) -> None:
         if name:
-            labels = LabelsFile(user_labels_path(generator.id, name))
+            labels = LabelsFile(user_labels_path(generator.id, name), generator.id)
             app.push_screen(TeachScreen(engine, name, labels, str(target), seed), done)
 
     app.push_screen(NamePrompt(check), named)

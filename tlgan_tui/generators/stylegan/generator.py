@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -76,6 +77,14 @@ class StyleGANGenerator(Generator):
     @functools.lru_cache(maxsize=256)
     def _seed_w(self, seed: int, psi: float) -> np.ndarray:
         return self.map_z(np.random.RandomState(seed % 2**32).randn(1, self.z_dim), psi)[0]
+
+    def seed_latents(self, seeds: Sequence[int], truncation: float | None = None) -> np.ndarray:
+        """The seeds' w in one pass of the mapping network: one at a time, a 512-wide mapping
+        costs 8-70 ms per seed on a busy 2-core CPU, batched about 1 ms."""
+        if not seeds:
+            return np.zeros((0, self.latent_dim))
+        psi = self.truncation if truncation is None else check_truncation(truncation)
+        return self.map_z(np.stack([np.random.RandomState(int(seed) % 2**32).randn(self.z_dim) for seed in seeds]), psi)
 
     def map_z(self, z: np.ndarray, truncation: float) -> np.ndarray:
         """w (N, w_dim) float64 for z (N, z_dim): the mapping network, in float64 on the CPU."""
