@@ -65,7 +65,7 @@ def list_axes(args: argparse.Namespace) -> int:
     axes = engine.axes
     generator = engine.generator
     yours = user_axis_names(generator) if not args.axes else set()
-    source = axes.path or "computed now (SeFa; no axis file for this generator)"
+    source = axes.path or "computed now (SeFa; no axis file ships for this generator)"
     # Names, units and descriptions come from the axis file: controls escaped, and markup too,
     # since Rich would interpret it in a table cell.
     title = f"{len(axes)} axes for {shown(axes.generator_id)} from {shown(source, 400)}"
