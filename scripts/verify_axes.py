@@ -164,7 +164,7 @@ def report(
     lines = [
         f"# Verification of the named axes of `{axes.generator_id}`",
         "",
-        f"Axis file: `{shown}` (axis fingerprints: {', '.join(f'{n} `{axes.fingerprint(n)}`' for n in attributes)}). Each axis moved new random faces",
+        f"Axis file: `{shown}` (axis fingerprints: {', '.join(f'{n} `{axes.fingerprint(n)}`' for n in named)}). Each axis moved new random faces",
         "(none of them used by the fit) from -3 to +3; the faces were re-labelled by the same predictors",
         f"the axes were fitted to ({', '.join(f'`{name}`' for name in DEFAULT)}). \"Locked\" = every other",
         "named axis locked while this one moves.",
