@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from tlgan_tui.engine import Engine, load_axes_for
-from tlgan_tui.export import export_batch, export_jobs
+from tlgan_tui.pipeline import export_batch, export_jobs
 from tlgan_tui.generators import load_generator
 
 
