@@ -17,6 +17,8 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tlgan_tui.adoptions import adoptions
+    from tlgan_tui.generators.pggan import PGGANCheckpoint
     from tlgan_tui.generators.pggan_formats import convert_checkpoint
     from tlgan_tui.generators.stylegan.layouts import convert_stylegan, is_stylegan_file
 
@@ -26,4 +28,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = convert(args.input, args.output)
     size = checkpoint.resolution
     print(f"wrote {args.output} ({checkpoint.generator_id}, {size}x{size}, from {checkpoint.source})")
+    adopted = adoptions().get(checkpoint.fingerprint) if isinstance(checkpoint, PGGANCheckpoint) else None
+    if adopted is not None:
+        print(f"the weights are adopted as {adopted.model_id}: {args.output} opens as {adopted.model_id} too (same weights, same fingerprint)")
     return 0
