@@ -65,16 +65,22 @@ def test_a_users_1024_model_gets_published_axes_only_once_adopted_and_keeps_them
     assert "InterFaceGAN" in hint[0] and "saved session" in hint[0]
     assert "\x1b" not in err and "\x07" not in err and "\\x1b]0;pwned\\x07" in err  # the file name, escaped
 
+    # A recipe made for the published id (by an earlier tlgan, or on another machine) is
+    # refused for now, with the way to adopt.
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": "tlgan-recipe/1", "generator": "pggan-celebahq1024", "seed": 3, "offsets": {"age": 2.0}}))
+    face = tmp_path / "face.png"
+    code, _, err = run(capsys, "render", *model, "--recipe", str(old), "-o", str(face))
+    assert code == 2 and "the recipe is for generator 'pggan-celebahq1024'" in err and "`tlgan axes adopt pggan-celebahq1024 --generator pggan" in err
+    assert len(err.strip().splitlines()) == 2 and err.startswith("tlgan: note:") and "\\x1b]0;pwned" in err  # the hint, then the error
+
     code, out, err = run(capsys, "axes", "adopt", "pggan-celebahq1024", *model)
     assert code == 0 and "now opens as pggan-celebahq1024" in out and "\x1b" not in out, err
 
     engine = Engine.open("pggan", str(mine), "cpu")
     assert engine.generator.id == "pggan-celebahq1024" and engine.notes == ()
     assert engine.axes.names[:6] == INTERFACEGAN_AXES and "sefa-0" in engine.axes.names
-    # A recipe made for the published id (by an earlier tlgan, or on another machine) renders.
-    old = tmp_path / "old.json"
-    old.write_text(json.dumps({"format": "tlgan-recipe/1", "generator": "pggan-celebahq1024", "seed": 3, "offsets": {"age": 2.0}}))
-    face = tmp_path / "face.png"
+    # Now the recipe renders, along InterFaceGAN's age axis.
     code, _, err = run(capsys, "render", *model, "--recipe", str(old), "-o", str(face))
     assert code == 0, err
     image = np.asarray(Image.open(face))

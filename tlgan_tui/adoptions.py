@@ -143,6 +143,18 @@ def adoption_hint(generator: Generator) -> str | None:
     return shown(f"{generator.id} is named by its weights and gets SeFa axes only; it has the network of a published model: {'; '.join(hints)}", 2000)
 
 
+def adoption_suggestion(generator: object, wanted_id: str) -> str:
+    """For a refusal of something made for `wanted_id` (a recipe, a session, an axis file): how
+    the generator's weights can open as it, when they have that published model's network (""
+    if not, and for anything that is not a generator named by its weights)."""
+    identity = getattr(generator, "identity", None)
+    if identity is None or identity.adopted or wanted_id not in identity.lookalikes:
+        return ""
+    model = published_model(wanted_id)
+    command = f"tlgan axes adopt {model.id} --generator pggan --weights {shlex.quote(generator.weights_path)}"
+    return shown(f"; these weights ({generator.id}) have the network of {model.title}: if they are that model, `{command}` opens them as {model.id} (or --as-model {model.id} for one command)", 1000)
+
+
 def _kept_under(model_id: str) -> list[str]:
     """What the user has under a published id: a saved session, taught axes."""
     kept = []

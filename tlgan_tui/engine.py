@@ -9,8 +9,9 @@ from typing import Sequence
 
 import numpy as np
 
-from tlgan_tui.adoptions import adoption_hint
+from tlgan_tui.adoptions import adoption_hint, adoption_suggestion
 from tlgan_tui.axes import AxisSet
+from tlgan_tui.errors import AxisFileError
 from tlgan_tui.generators import Generator, load_generator
 from tlgan_tui.latent import stack_latents
 from tlgan_tui.recipe import Recipe
@@ -25,7 +26,10 @@ def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisS
     else SeFa axes computed now; then, unless a file was given, the user's own (taught) axes."""
     if path is not None:
         axes = AxisSet.load(path)
-        axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
+        try:
+            axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
+        except AxisFileError as error:
+            raise AxisFileError(f"{error}{adoption_suggestion(generator, axes.generator_id)}") from None
         return axes
     return with_user_axes(_shipped_axes(generator), generator)
 

@@ -139,13 +139,18 @@ def parse_sets(items: Sequence[str]) -> dict[str, float]:
 
 def face_recipe(engine, args: argparse.Namespace):
     """The recipe the face options describe, checked against the engine's generator and axes."""
+    from tlgan_tui.adoptions import adoption_suggestion
+    from tlgan_tui.errors import RecipeError
     from tlgan_tui.recipe import Recipe
 
     # A hand-written recipe may leave out format and generator: it is for the generator in use.
     recipe = Recipe.load(args.recipe, engine.generator.id) if args.recipe else engine.new_recipe(args.seed)
     if args.recipe and args.truncation is not None and recipe.seed is not None:
         recipe = dataclasses.replace(recipe, truncation=args.truncation)  # asked for: this face at another psi
-    recipe.check(engine.axes, engine.generator)
+    try:
+        recipe.check(engine.axes, engine.generator)
+    except RecipeError as error:
+        raise RecipeError(f"{error}{adoption_suggestion(engine.generator, recipe.generator)}") from None
     sets = parse_sets(args.set)
     if not sets and not args.lock:
         return recipe
