@@ -190,3 +190,12 @@ def test_a_hostile_adopted_models_file_is_one_line_and_exit_code_2(capsys, small
     assert code == 2 and message in err and "adopted-models" in err, err
     assert len(err.strip().splitlines()) == 1 and len(err) < 1000 and "\x1b" not in err and "\x07" not in err and not out
     assert path.read_text() == text  # left as it was, for the user to look at
+
+
+def test_convert_still_converts_when_the_adopted_models_file_is_unusable(capsys, small, tmp_path):
+    path = adopted_models_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("[" * 100_000)
+    code, out, err = run(capsys, "convert", str(small), str(tmp_path / "small.safetensors"))
+    assert code == 0 and "wrote" in out and (tmp_path / "small.safetensors").is_file()
+    assert err.startswith("tlgan: note: ") and "adopted-models" in err and len(err.strip().splitlines()) == 1

@@ -60,7 +60,7 @@ def load_generator(
     raise TlganError(f"unknown generator {kind!r}; choose one of {', '.join(KINDS)}")
 
 
-def pggan_identity(checkpoint: "PGGANCheckpoint", as_model: str | None = None) -> Identity:
+def pggan_identity(checkpoint: PGGANCheckpoint, as_model: str | None = None) -> Identity:
     """The id a pg-GAN checkpoint opens as (see tlgan_tui/adoptions.py)."""
     from tlgan_tui.adoptions import resolve
 
