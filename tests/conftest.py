@@ -11,6 +11,9 @@ from tlgan_tui.engine import Engine
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="tlgan-tests-data-")
 # Likewise the weights the user adopted as published models (and their keymap).
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tlgan-tests-config-")
+# Ray's progress bars replace builtins.print in the process that runs them (the Ray tests run
+# in this one), so a later test that pickles `print` would find it as ray's safe_print.
+os.environ["RAY_TQDM_PATCH_PRINT"] = "0"
 
 
 @pytest.fixture(scope="session")
