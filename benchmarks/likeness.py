@@ -42,7 +42,10 @@ def main() -> None:
     parser.add_argument("--weights")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--threads", type=int, help="torch's CPU threads (default: torch's own choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     weights = args.weights
     if weights is None:
         from tests.stylegan_fixtures import write_sg2_snapshot

@@ -26,6 +26,8 @@ from tlgan_tui.generators.stylegan.ops import LRELU_GAIN, Dense, lrelu, upfirdn2
 from tlgan_tui.generators.stylegan.sg2 import RESAMPLE_TAPS
 
 ARCHITECTURES = ("resnet", "skip", "orig")
+LOWPASS = torch.tensor(RESAMPLE_TAPS) / sum(RESAMPLE_TAPS)
+"""The 1-D taps of the low-pass filter applied before halving the resolution (along both axes)."""
 RESIDUAL_GAIN = math.sqrt(0.5)
 """Both paths of a resnet block are scaled by this, so their sum has the variance of either."""
 
@@ -65,8 +67,7 @@ class Conv(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.weight_gain = 1 / math.sqrt(in_channels * kernel * kernel)
         self.activation, self.down, self.clamp = activation, down, clamp
-        taps = torch.tensor(RESAMPLE_TAPS)
-        self.register_buffer("taps", taps / taps.sum(), persistent=False)
+        self.register_buffer("taps", LOWPASS.clone(), persistent=False)
 
     def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
         weight = (self.weight * self.weight_gain).to(x.dtype)
@@ -104,8 +105,7 @@ class Block(nn.Module):
         self.conv1 = Conv(tmp_channels, out_channels, 3, down=True, clamp=clamp)
         if self.architecture == "resnet":
             self.skip = Conv(tmp_channels, out_channels, 1, bias=False, activation=False, down=True)
-        taps = torch.tensor(RESAMPLE_TAPS)
-        self.register_buffer("taps", taps / taps.sum(), persistent=False)
+        self.register_buffer("taps", LOWPASS.clone(), persistent=False)
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.first or self.architecture == "skip":

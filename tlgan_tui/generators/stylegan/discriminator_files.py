@@ -125,7 +125,8 @@ def checked_config(config: DConfig, path: Path) -> DConfig:
 def checked_state(config: DConfig, theirs: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
     """Our network's state dict from the file's tensors: every key present, none unknown, each
     shape the one the configuration gives, every value finite."""
-    ours = Discriminator(config).state_dict()
+    with torch.device("meta"):  # shapes only: kwargs could describe a network too large to allocate
+        ours = Discriminator(config).state_dict()
     problems = [f"missing {key}" for key in ours if key not in theirs]
     problems += [f"{shown(key)} is {tuple(theirs[key].shape)}, expected {tuple(ours[key].shape)}" for key in ours if key in theirs and theirs[key].shape != ours[key].shape]
     problems += [f"unknown {shown(key)}" for key in theirs if key not in ours]
