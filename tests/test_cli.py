@@ -194,3 +194,18 @@ def test_each_command_lists_only_the_options_that_apply_to_it(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "edit" in capsys.readouterr().out
+
+
+def test_an_unknown_fit_method_is_refused_before_any_face_is_made(tmp_path, capsys):
+    code, _, err = run(capsys, "discover", "--method", "ridge", "--samples", "200", "--out", str(tmp_path / "axes.npz"))
+    assert code == 2
+    assert "unknown fit method 'ridge'; choose one of auto, svm" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_opening_the_editor_does_not_load_the_fitting_library():
+    """The parser is built before the editor opens: scikit-learn (seconds to import) is only
+    loaded by the commands that fit."""
+    code = "import sys; from tlgan_tui.cli import build_parser; build_parser(); print('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

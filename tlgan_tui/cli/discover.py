@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from tlgan_tui.cli.common import UsageError, add_model_options, format_quality, open_engine, progress_bars, seed_value, split_names
-from tlgan_tui.fitting import METHODS
 
 HELP = "find named axes: generate faces, label them with attribute predictors, fit"
 
@@ -21,7 +20,7 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--samples", type=int, default=10_000, metavar="N", help="faces to label (default 10000; 1000 are too few for stable axes)")
     parser.add_argument("--seed", type=seed_value, default=0, help="seed of the sampled latents (default 0)")
     parser.add_argument("--batch-size", type=int, default=256, metavar="N", help="faces per labelled shard (default 256)")
-    parser.add_argument("--method", choices=METHODS, default="auto", help="auto: tanh-OLS, logistic or OLS by kind of score; svm: InterFaceGAN's linear SVM on the top/bottom 2%%")
+    parser.add_argument("--method", default="auto", metavar="auto|svm", help="auto: tanh-OLS, logistic or OLS by kind of score; svm: InterFaceGAN's linear SVM on the top/bottom 2%%")
     parser.add_argument("--work", default=None, metavar="DIR", help="folder for the labelled shards (default: a cache folder per generator, labelers and seed)")
     parser.add_argument("--out", metavar="FILE.npz", help="axis file to write; the axes found are merged into it (or into the axes in use)")
     parser.add_argument("--list-labelers", action="store_true", help="list the installed labelers and their attributes, then stop")
