@@ -121,3 +121,15 @@ class DiscriminatorLoss(torch.nn.Module):
         for a, b in zip(self.discriminator.blocks(image), self._target_features):
             total = total + (unit_channels(a) - b).pow(2).sum(dim=1).mean(dim=(1, 2))
         return total
+
+
+def _tensor(state: dict[str, torch.Tensor], key: str, shape: tuple[int, ...], path: str | Path) -> torch.Tensor:
+    if key not in state:
+        raise CheckpointError(f"{shown(path)} is not a VGG16 weights file: it has no {quoted(key)} (torchvision's vgg16 file has features.0.weight ... features.28.bias)")
+    tensor = state[key]
+    if tuple(tensor.shape) != shape:
+        raise CheckpointError(f"{shown(path)}: {quoted(key)} has shape {tuple(tensor.shape)}, VGG16 has {shape}")
+    tensor = tensor.float()
+    if not torch.isfinite(tensor).all():
+        raise CheckpointError(f"{shown(path)}: {quoted(key)} holds NaN or infinite values")
+    return tensor
