@@ -27,7 +27,7 @@ import torch
 
 from tlgan_tui.engine import Engine, load_axes_for
 from tlgan_tui.errors import DeviceError
-from tlgan_tui.export import ExportJob, export_batch
+from tlgan_tui.pipeline import FaceJob, export_batch
 from tlgan_tui.generators import load_generator
 from tlgan_tui.generators.pggan import ProgressiveGenerator
 from tlgan_tui.generators.pggan_formats import NVIDIA_CELEBAHQ_CHANNELS, PGGANCheckpoint, write_tlgan
@@ -113,7 +113,7 @@ def measure(
         s = median_s(lambda z=z, batch=batch: generator.synthesize(z, batch_size=batch), batch_repeats)
         rows.append((f"throughput, batch {batch}", f"{batch / s:.2f} images/s"))
     engine = Engine(generator, load_axes_for(generator))
-    jobs = [ExportJob(engine.new_recipe(seed), folder / f"{kind}-{precision}-{seed}.png", f"seed {seed}") for seed in range(faces)]
+    jobs = [FaceJob(engine.new_recipe(seed), folder / f"{kind}-{precision}-{seed}.png", f"seed {seed}") for seed in range(faces)]
     start = time.perf_counter()
     report = export_batch(engine, jobs, batch_size=export_batch_size)
     s = time.perf_counter() - start

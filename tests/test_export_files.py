@@ -16,7 +16,8 @@ from PIL import Image
 from tlgan_tui import fileio
 from tlgan_tui.cli import main
 from tlgan_tui.errors import OutputError
-from tlgan_tui.export import ExportJob, export_batch, face_filename, read_recipe_list, save_face, sidecar_path
+from tlgan_tui.export import face_filename, read_recipe_list, save_face, sidecar_path
+from tlgan_tui.pipeline import FaceJob, export_batch
 from tlgan_tui.recipe import Recipe
 
 
@@ -28,7 +29,7 @@ def run(capsys, *argv):
 
 def test_forty_exported_faces_have_the_pixels_of_their_own_sidecars(engine, tmp_path):
     recipes = [engine.new_recipe(seed).with_offset("sefa-0", (seed % 7 - 3) / 2, engine.axes) for seed in range(40)]
-    jobs = [ExportJob(recipe, tmp_path / f"face-{i}.png", f"face {i}") for i, recipe in enumerate(recipes)]
+    jobs = [FaceJob(recipe, tmp_path / f"face-{i}.png", f"face {i}") for i, recipe in enumerate(recipes)]
     assert len(export_batch(engine, jobs, batch_size=16).written) == 40
     for job in jobs:
         again = save_face(engine, Recipe.load(sidecar_path(job.path)), tmp_path / "again.png")[0]

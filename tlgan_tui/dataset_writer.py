@@ -29,7 +29,7 @@ from tlgan_tui.axes import AxisSet
 from tlgan_tui.dataset import DatasetSpec
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import SpecError
-from tlgan_tui.export import png_bytes
+from tlgan_tui.export import png_bytes, recipe_text
 from tlgan_tui import userjson
 from tlgan_tui.fileio import atomic_write_bytes, atomic_write_text, sync_files
 from tlgan_tui.labelers import Labeler
@@ -192,9 +192,9 @@ def run_part(plan: DatasetPlan, part: int, engine: Engine, labelers: Sequence[La
     return result
 
 
-def encode_into(encoded: dict[Path, bytes], job: FaceJob, image: np.ndarray, latent: np.ndarray) -> None:
+def encode_into(encoded: dict[Path, bytes], job: FaceJob, image: np.ndarray, latent: np.ndarray, resolution: int) -> None:
     """Keep a face's PNG (with its recipe inside) for its tar shard."""
-    encoded[job.path] = png_bytes(image, job.recipe.to_json(latent))
+    encoded[job.path] = png_bytes(image, recipe_text(job.recipe, latent, resolution, image.shape[0]))
 
 
 def write_shard(path: Path, samples: Sequence[tuple[str, bytes, dict[str, Any]]]) -> Path:

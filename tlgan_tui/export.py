@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -18,7 +15,7 @@ from PIL import Image, PngImagePlugin
 from tlgan_tui.axes import AxisSet
 from tlgan_tui import userjson
 from tlgan_tui.engine import Engine
-from tlgan_tui.errors import OutputError, RecipeError, TlganError
+from tlgan_tui.errors import OutputError, RecipeError
 from tlgan_tui.fileio import atomic_write_files, check_writable_folder, remove_stale_temporaries
 from tlgan_tui.paths import file_safe
 from tlgan_tui.recipe import MAX_RECIPE_BYTES, Recipe
@@ -137,20 +134,6 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
         raise RecipeError(f"cannot read recipes {path}: {error.strerror or error}") from error
 
 
-@dataclass(frozen=True)
-class ExportJob:
-    recipe: Recipe
-    path: Path
-    """The PNG to write; its sidecar goes beside it."""
-    origin: str
-    """Where the recipe came from, as a failure names it."""
-
-
-def export_jobs(recipes: Sequence[Recipe], folder: str | Path, origins: Sequence[str] | None = None) -> list[ExportJob]:
-    origins = list(origins) if origins is not None else [f"marked face {n}" for n in range(1, len(recipes) + 1)]
-    return [ExportJob(recipe, Path(folder) / face_filename(recipe), origin) for recipe, origin in zip(recipes, origins)]
-
-
 MAX_SIZE = 4096
 
 
@@ -161,32 +144,53 @@ def check_size(size: int | None) -> None:
 
 
 def render_face(engine: Engine, latent: np.ndarray, size: int | None = None) -> np.ndarray:
-    """One face at full resolution, uint8 (H, W, 3), resampled to size x size (Lanczos) when
-    asked. Every saved or exported face is rendered here, in a forward pass of its own: the
-    float kernels of a batched pass depend on the batch, and a face must have the same pixels
+    """One face at full resolution, uint8 (H, W, 3), resampled to size x size when asked.
+    Every saved or exported face is rendered here, in a forward pass of its own: the float
+    kernels of a batched pass depend on the batch, and a face must have the same pixels
     whichever faces it was exported with, and when its sidecar is rendered again."""
-    image = engine.generator.synthesize(latent[None])[0]
+    return resample(engine.generator.synthesize(latent[None])[0], size)
+
+
+def resample(image: np.ndarray, size: int | None) -> np.ndarray:
+    """A face resampled to size x size (Lanczos); the face itself when size is None or its own."""
     if size is None or size == image.shape[0]:
         return image
     check_size(size)
     return np.asarray(Image.fromarray(image, "RGB").resize((size, size), Image.Resampling.LANCZOS))
 
 
+def recipe_text(recipe: Recipe, latent: np.ndarray, resolution: int | None, side: int) -> str:
+    """The recipe as a sidecar (and the PNG's text chunk) holds it. `resolution`: the
+    generator's own; when the image's `side` differs, it was resampled, and the text says so
+    (the recipe itself is unchanged)."""
+    text = recipe.to_json(latent)
+    if resolution is None or resolution == side:
+        return text
+    data = json.loads(text)
+    data["resampled"] = {"from": resolution, "to": side, "filter": "lanczos"}
+    return json.dumps(data, indent=1) + "\n"
+
+
 def write_face(
-    png_path: str | Path, image: np.ndarray, recipe: Recipe, latent: np.ndarray, resolution: int | None = None
-) -> tuple[Path, Path]:
-    """Write a rendered face and its recipe sidecar (OUT.png + OUT.json), both or neither: a
-    full disk leaves the files that were there before. `resolution`: the generator's own, when
-    `image` was resampled from it (the sidecar says so; the recipe itself is unchanged)."""
-    recipe_json = recipe.to_json(latent)
-    if resolution is not None and resolution != image.shape[0]:
-        data = json.loads(recipe_json)
-        data["resampled"] = {"from": resolution, "to": image.shape[0], "filter": "lanczos"}
-        recipe_json = json.dumps(data, indent=1) + "\n"
+    png_path: str | Path,
+    image: np.ndarray,
+    recipe: Recipe,
+    latent: np.ndarray,
+    resolution: int | None = None,
+    durable: bool = True,
+    sidecar: bool = True,
+) -> Path:
+    """Write a rendered face (OUT.png, its recipe inside) and its recipe sidecar (OUT.json),
+    both or neither: a full disk leaves the files that were there before. `resolution`: the
+    generator's own (see recipe_text). `sidecar=False`: the PNG alone. `durable=False`: no
+    fsync, for a writer that syncs once after many files (fileio.sync_files)."""
     png = Path(png_path)
+    text = recipe_text(recipe, latent, resolution, image.shape[0])
+    files = {sidecar_path(png): text.encode()} if sidecar else {}
     # The PNG last: a face present with its sidecar is what a rerun takes as done.
-    atomic_write_files({sidecar_path(png): recipe_json.encode(), png: png_bytes(image, recipe_json)})
-    return png, sidecar_path(png)
+    files[png] = png_bytes(image, text)
+    atomic_write_files(files, durable)
+    return png
 
 
 def save_face(engine: Engine, recipe: Recipe, png_path: str | Path, size: int | None = None, axes: AxisSet | None = None) -> tuple[Path, Path]:
@@ -197,90 +201,5 @@ def save_face(engine: Engine, recipe: Recipe, png_path: str | Path, size: int | 
     remove_stale_temporaries(folder)
     latent = engine.latent(recipe, axes)
     image = render_face(engine, latent, size)
-    return write_face(png_path, image, recipe, latent, engine.generator.resolution)
-
-
-@dataclass
-class ExportReport:
-    written: list[Path] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)
-    """Already there from an earlier run (PNG and sidecar both present)."""
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    """(which face, why) for faces that could not be rendered or written; the others go on."""
-    cancelled: bool = False
-
-
-def export_batch(
-    engine: Engine,
-    jobs: Sequence[ExportJob],
-    batch_size: int = 16,
-    workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: threading.Event | None = None,
-    size: int | None = None,
-    axes: AxisSet | None = None,
-) -> ExportReport:
-    """Render jobs at full resolution (resampled to `size` when given) and write them.
-
-    Faces are rendered `batch_size` at a time (each in its own forward pass: see render_face)
-    while a thread pool encodes and writes the previous ones. Faces whose PNG and sidecar
-    already exist are skipped, so a rerun finishes an interrupted export. A bad recipe is
-    recorded under where it came from, an unwritable file under its path, and the rest go on.
-    `cancel` stops between batches; files already begun are finished, so no partial file is left.
-    `axes`: the axis set the recipes' offsets refer to (a session's), when not the engine's.
-    """
-    check_size(size)
-    report = ExportReport()
-    todo: list[tuple[ExportJob, np.ndarray]] = []
-    for job in jobs:
-        if job.path.is_file() and sidecar_path(job.path).is_file():
-            report.skipped.append(job.path)
-            continue
-        try:
-            latent = engine.latent(job.recipe, axes)
-        except TlganError as error:
-            report.failed.append((job.origin, str(error)))
-            continue
-        try:
-            check_writable_folder(job.path)
-            todo.append((job, latent))
-        except TlganError as error:
-            report.failed.append((str(job.path), str(error)))
-    total, done = len(todo), 0
-    if progress:
-        progress(0, total)
-    resolution = engine.generator.resolution
-    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        writing: list[tuple[Path, Future]] = []  # the previous batch, written while this one renders
-        for start in range(0, total, batch_size):
-            if cancel is not None and cancel.is_set():
-                report.cancelled = True
-                break
-            batch = todo[start : start + batch_size]
-            images = [render_face(engine, latent, size) for _, latent in batch]
-            # One batch in the writers at a time: memory stays at two batches of images however
-            # long the list, and progress (and cancel) follow the files actually written.
-            done = _finish(report, writing, done, total, progress)
-            writing = [
-                (job.path, pool.submit(write_face, job.path, image, job.recipe, latent, resolution))
-                for (job, latent), image in zip(batch, images)
-            ]
-        _finish(report, writing, done, total, progress)
-    return report
-
-
-def _finish(report: ExportReport, writing: list[tuple[Path, Future]], done: int, total: int, progress: Callable[[int, int], None] | None) -> int:
-    for path, future in writing:
-        done += 1
-        _collect(report, path, future)
-        if progress:
-            progress(done, total)
-    return done
-
-
-def _collect(report: ExportReport, path: Path, future: Future) -> None:
-    try:
-        future.result()
-        report.written.append(path)
-    except TlganError as error:
-        report.failed.append((str(path), str(error)))
+    png = write_face(png_path, image, recipe, latent, engine.generator.resolution)
+    return png, sidecar_path(png)

@@ -21,7 +21,8 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tlgan_tui.export import ensure_output_folder, export_batch, export_jobs, read_recipe_list
+    from tlgan_tui.export import ensure_output_folder, read_recipe_list
+    from tlgan_tui.pipeline import export_batch, export_jobs
     from tlgan_tui.safe_text import shown
 
     if args.batch_size < 1:

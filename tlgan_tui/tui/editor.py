@@ -27,7 +27,8 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import TlganError
-from tlgan_tui.export import ExportJob, ExportReport, ensure_output_folder, export_batch, export_jobs, face_filename, save_face
+from tlgan_tui.export import ensure_output_folder, face_filename, save_face
+from tlgan_tui.pipeline import FaceJob, PipelineReport, export_batch, export_jobs
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import EDIT_RANGE, Session, SessionWriter
 from tlgan_tui.tui.graphics import Graphics
@@ -360,7 +361,7 @@ class EditorScreen(Screen):
         export = partial(self._export, jobs, self.session.axes, self._export_cancel)
         self.run_worker(export, name="export", thread=True, exit_on_error=False)
 
-    def _export(self, jobs: list[ExportJob], axes: AxisSet, cancel: threading.Event) -> ExportReport:
+    def _export(self, jobs: list[FaceJob], axes: AxisSet, cancel: threading.Event) -> PipelineReport:
         ensure_output_folder(self.out)
         progress = lambda done, total: self.post_message(ExportProgress(done, total))  # noqa: E731
         return export_batch(self.engine, jobs, batch_size=EXPORT_BATCH, progress=progress, cancel=cancel, size=self.image_size, axes=axes)
@@ -386,7 +387,7 @@ class EditorScreen(Screen):
         elif worker.name == "export":
             self._report_export(worker.result)
 
-    def _report_export(self, report: ExportReport) -> None:
+    def _report_export(self, report: PipelineReport) -> None:
         done = f"Exported {len(report.written)} to {self.out}"
         extra = []
         if report.skipped:
