@@ -6,7 +6,8 @@ same file, which the previous reader used.
 
 Random weights in the genforce/InterFaceGAN layout with NVIDIA's CelebA-HQ 1024 channel plan
 (55 keys, 92 MB), written with torch.save in the zip format and in the single-stream format of
-torch < 1.6. Each measure runs in a fresh process, after the imports: the time to read, and the
+torch < 1.6. Each measure runs in a fresh process, after the imports: the time to read (the
+sha256 fingerprint that names the model included; it is timed again on its own), and the
 resident memory the result holds; medians of 3. Prints a Markdown table for
 benchmarks/RESULTS.md.
 """
@@ -38,7 +39,13 @@ if sys.argv[2] == "tlgan":
 else:
     result = torch.load(sys.argv[1], map_location="cpu", weights_only=True)
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "held_mb": rss_mb() - before}))
+fingerprint = 0.0
+if sys.argv[2] == "tlgan":
+    from tlgan_tui.generators.pggan_formats import _identity
+    start = time.perf_counter()
+    _identity(result.state, result.resolution)
+    fingerprint = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "held_mb": rss_mb() - before, "fingerprint": fingerprint}))
 """
 
 
@@ -62,19 +69,20 @@ def measure(path: Path, reader: str) -> dict[str, float]:
     for _ in range(3):
         out = subprocess.run([sys.executable, "-c", MEASURE, str(path), reader], cwd=ROOT, capture_output=True, text=True, check=True)
         runs.append(json.loads(out.stdout))
-    return {"seconds": statistics.median(run["seconds"] for run in runs), "held_mb": statistics.median(run["held_mb"] for run in runs)}
+    return {key: statistics.median(run[key] for run in runs) for key in ("seconds", "held_mb", "fingerprint")}
 
 
 def main() -> None:
-    print("| file | reader | read (s, median of 3) | RSS held after reading (MB) |")
-    print("|---|---|---|---|")
+    print("| file | reader | read (s, median of 3) | of which the weights' fingerprint (s) | RSS held after reading (MB) |")
+    print("|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
         for legacy in (False, True):
             path = interfacegan_1024(Path(folder) / f"pggan_celebahq{'_legacy' if legacy else ''}.pth", legacy)
             name = f"InterFaceGAN 1024, {'single-stream (torch < 1.6)' if legacy else 'zip'} format, {path.stat().st_size / 2**20:.0f} MB"
             for reader, label in (("torch", "torch.load(weights_only=True), no checks"), ("tlgan", "read_pggan: checked, read, translated")):
                 result = measure(path, reader)
-                print(f"| {name} | {label} | {result['seconds']:.2f} | {result['held_mb']:.0f} |")
+                fingerprint = f"{result['fingerprint']:.2f}" if reader == "tlgan" else ""
+                print(f"| {name} | {label} | {result['seconds']:.2f} | {fingerprint} | {result['held_mb']:.0f} |")
 
 
 if __name__ == "__main__":

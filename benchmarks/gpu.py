@@ -68,7 +68,7 @@ def random_checkpoint(folder: Path) -> Path:
         key: torch.randn(value.shape, generator=generator) * (0.1 if key.endswith("bias") else 1.0)
         for key, value in network.state_dict().items()
     }
-    checkpoint = PGGANCheckpoint(state, 512, NVIDIA_CELEBAHQ_CHANNELS, 0.0, False, "random weights", "pggan-celebahq1024", "random pg-GAN 1024x1024")
+    checkpoint = PGGANCheckpoint(state, 512, NVIDIA_CELEBAHQ_CHANNELS, 0.0, False, "random weights", "pggan1024-random", "random pg-GAN 1024x1024")
     return write_tlgan(checkpoint, folder / "random-pggan1024.safetensors")
 
 

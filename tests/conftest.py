@@ -9,6 +9,11 @@ from tlgan_tui.engine import Engine
 # The user's own (taught) axes live under the XDG data folder and are loaded by every engine:
 # the tests get an empty one of their own, never the axes of whoever runs them.
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="tlgan-tests-data-")
+# Likewise the weights the user adopted as published models (and their keymap).
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tlgan-tests-config-")
+# Ray's progress bars replace builtins.print in the process that runs them (the Ray tests run
+# in this one), so a later test that pickles `print` would find it as ray's safe_print.
+os.environ["RAY_TQDM_PATCH_PRINT"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -42,20 +42,23 @@ def test_the_interfacegan_file_has_the_published_55_keys(full_size):
 
 
 @pytest.mark.parametrize(
-    "layout, generator_id, size",
+    "layout, published, size",
     [("InterFaceGAN", "pggan-celebahq1024", 1024), ("SeFa", "pggan-celebahq1024", 1024), ("zoo", "pggan-zoo-celebahq512", 512)],
 )
-def test_info_names_the_model_its_layout_and_resolution(capsys, full_size, layout, generator_id, size):
+def test_info_names_the_model_by_its_weights_its_layout_and_resolution(capsys, full_size, layout, published, size):
+    """Random weights with a published model's network are not that model: named by their
+    weights, with the published model they could be named beside."""
     code, out, err = run(capsys, "info", "--generator", "pggan", "--weights", str(full_size[layout]))
     assert code == 0, err
-    assert f"{generator_id}:" in out and f"{size}x{size}" in out and "fp32" in out
+    assert f"generator    pggan{size}-" in out and f"{size}x{size}" in out and "fp32" in out
+    assert "named by its weights" in out and f"it has the network of {published}" in out
     assert {"InterFaceGAN": "genforce/InterFaceGAN", "SeFa": "genforce/SeFa", "zoo": "pytorch_GAN_zoo"}[layout] in out
 
 
 def test_render_writes_a_1024_face_moved_along_an_interfacegan_axis(capsys, full_size, tmp_path):
     face = tmp_path / "face.png"
     model = ["--generator", "pggan", "--weights", str(full_size["InterFaceGAN"])]
-    code, out, err = run(capsys, *model, "render", "--seed", "3", "--set", "age=2", "--lock", "gender", "-o", str(face))
+    code, out, err = run(capsys, *model, "--as-model", "pggan-celebahq1024", "render", "--seed", "3", "--set", "age=2", "--lock", "gender", "-o", str(face))
     assert code == 0, err
     image = np.asarray(Image.open(face))
     assert image.shape == (1024, 1024, 3) and image.std() > 10
@@ -67,11 +70,11 @@ def test_show_prints_a_draft_of_the_1024_face_in_the_terminal(capsys, full_size)
     code, out, err = run(capsys, "show", "--generator", "pggan", "--weights", str(full_size["InterFaceGAN"]), "--seed", "3", "--width", "32")
     lines = out.splitlines()
     assert code == 0, err
-    assert len(lines) == 16 + 1 and lines[0].count("▄") == 32 and "pggan-celebahq1024" in lines[-1]
+    assert len(lines) == 16 + 1 and lines[0].count("▄") == 32 and "pggan1024-" in lines[-1]
 
 
 def test_axes_lists_the_interfacegan_directions_and_sefa_beside_them(capsys, full_size):
-    code, out, _ = run(capsys, "axes", "--generator", "pggan", "--weights", str(full_size["SeFa"]))
+    code, out, _ = run(capsys, "axes", "--generator", "pggan", "--weights", str(full_size["SeFa"]), "--as-model", "pggan-celebahq1024")
     assert code == 0
     assert all(name in out for name in INTERFACEGAN_AXES) and "pggan-celebahq1024" in out
     assert "sefa-0" in out and "sefa-9" in out

@@ -44,3 +44,43 @@ def test_a_rosinality_file_without_latent_avg_says_why_it_is_needed(pair, tmp_pa
     torch.save(checkpoint, tmp_path / "no-avg.pt")
     with pytest.raises(CheckpointError, match="no latent_avg"):
         load_generator("stylegan", str(tmp_path / "no-avg.pt"), "cpu")
+
+
+class RunsCode:
+    """Pickles as a call to os.system, as a hostile training checkpoint's options could."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def hostile(tensors, tmp_path, case):
+    checkpoint = rosinality_checkpoint(tensors, 32, training=True)
+    if case == "options that run code":
+        checkpoint["args"] = RunsCode(tmp_path / "ran")
+    elif case == "a NaN weight":
+        checkpoint["g_ema"]["style.1.weight"] = checkpoint["g_ema"]["style.1.weight"].clone().fill_(float("nan"))
+    else:  # a 4-byte storage expanded to claim 400 MB (381.6 MiB)
+        checkpoint["g_ema"]["conv1.conv.weight"] = torch.zeros(1).expand(100_000_000)
+    return checkpoint
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("options that run code", "it names posix.system"),
+        ("a NaN weight", "'style.1.weight' holds values that are not finite"),
+        ("a stride-0 tensor", "claim 381.6 MB of memory but the file holds"),
+    ],
+)
+def test_a_hostile_rosinality_file_is_refused_before_anything_runs_or_is_allocated(pair, tmp_path, case, message):
+    """rosinality files go through the same structure-first reader as every weights file."""
+    _, tensors, _ = pair
+    torch.save(hostile(tensors, tmp_path, case), tmp_path / "hostile.pt")
+    with pytest.raises(CheckpointError, match=message):
+        load_generator("stylegan", str(tmp_path / "hostile.pt"), "cpu")
+    assert not (tmp_path / "ran").exists()

@@ -9,7 +9,9 @@ from typing import Sequence
 
 import numpy as np
 
+from tlgan_tui.adoptions import adoption_hint, adoption_suggestion
 from tlgan_tui.axes import AxisSet
+from tlgan_tui.errors import AxisFileError
 from tlgan_tui.generators import Generator, load_generator
 from tlgan_tui.latent import stack_latents
 from tlgan_tui.recipe import Recipe
@@ -24,7 +26,10 @@ def load_axes_for(generator: Generator, path: str | Path | None = None) -> AxisS
     else SeFa axes computed now; then, unless a file was given, the user's own (taught) axes."""
     if path is not None:
         axes = AxisSet.load(path)
-        axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
+        try:
+            axes.check_generator(generator.id, generator.latent_dim, generator.edit_space)
+        except AxisFileError as error:
+            raise AxisFileError(f"{error}{adoption_suggestion(generator, axes.generator_id)}") from None
         return axes
     return with_user_axes(_shipped_axes(generator), generator)
 
@@ -52,6 +57,9 @@ class Engine:
 
     generator: Generator
     axes: AxisSet
+    notes: tuple[str, ...] = ()
+    """What the user should know about the model as it opened, one line each (the CLI prints
+    them on stderr, the editor shows them)."""
 
     @classmethod
     def open(
@@ -62,9 +70,12 @@ class Engine:
         axes: str | Path | None = None,
         precision: str = "auto",
         truncation: float | None = None,
+        as_model: str | None = None,
     ) -> "Engine":
-        model = load_generator(generator, weights, device, precision, truncation)
-        return cls(model, load_axes_for(model, axes))
+        """`as_model`: a published pg-GAN id the weights open as for this engine (adoptions.py)."""
+        model = load_generator(generator, weights, device, precision, truncation, as_model)
+        hint = adoption_hint(model) if axes is None else None
+        return cls(model, load_axes_for(model, axes), (hint,) if hint else ())
 
     def new_recipe(self, seed: int | None = None) -> Recipe:
         """A face from a seed (random if None), with the generator's truncation where it has one."""

@@ -67,3 +67,8 @@ class PhotoError(TlganError):
 class TeachError(TlganError):
     """Answers an axis cannot be taught from yet (one-sided or contradictory), or a
     labels file that is malformed."""
+
+
+class AdoptionError(TlganError):
+    """Weights said to be a published model they cannot be (another architecture), an unknown
+    published model, or an adopted-models file that cannot be read."""

@@ -18,7 +18,7 @@ def state_dir() -> Path:
 
 
 def config_dir() -> Path:
-    """$XDG_CONFIG_HOME/tlgan: the keymap."""
+    """$XDG_CONFIG_HOME/tlgan: the keymap, the weights adopted as published models."""
     return _base("XDG_CONFIG_HOME", ".config") / "tlgan"
 
 
@@ -55,6 +55,11 @@ def legacy_session_path() -> Path:
 def file_safe(name: str, limit: int = 100) -> str:
     """`name` as a file-name part: ASCII letters, digits, '-', '_' and '.' only, bounded."""
     return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)[:limit] or "_"
+
+
+def adopted_models_path() -> Path:
+    """Which weights (by fingerprint) the user said are which published model (adoptions.py)."""
+    return config_dir() / "adopted-models.json"
 
 
 def default_keymap_path() -> Path:

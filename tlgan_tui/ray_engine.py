@@ -41,6 +41,9 @@ class EngineSpec:
     weights: str | None = None
     device: str = "auto"
     precision: str = "auto"
+    as_model: str | None = None
+    """The published id the driver opened the weights as (adopted there, or --as-model), so
+    every node opens them under that id whatever its own adopted-models file holds."""
 
 
 class PartMaker:
@@ -51,7 +54,7 @@ class PartMaker:
         from tlgan_tui.engine import Engine
         from tlgan_tui.generators import load_generator
 
-        generator = load_generator(engine.generator, engine.weights, engine.device, engine.precision)
+        generator = load_generator(engine.generator, engine.weights, engine.device, engine.precision, as_model=engine.as_model)
         self.engine = Engine(generator, plan.axes)
         self.labelers = registry.load_labelers(list(plan.labeler_specs)) if plan.labeler_specs else []
         self.plan = plan
@@ -73,7 +76,7 @@ class ShardLabeler:
         from tlgan_tui import labelers as registry
         from tlgan_tui.generators import load_generator
 
-        self.generator = load_generator(engine.generator, engine.weights, engine.device, engine.precision)
+        self.generator = load_generator(engine.generator, engine.weights, engine.device, engine.precision, as_model=engine.as_model)
         self.labelers = registry.load_labelers(labeler_specs)
         self.settings, self.work_dir = settings, Path(work_dir)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tlgan_tui import paths, userjson
+from tlgan_tui.adoptions import adoption_suggestion
 from tlgan_tui.axes import UNIT_RANGE, AxisSet
 from tlgan_tui.engine import Engine
 from tlgan_tui.errors import RecipeError, SessionError, TlganError
@@ -291,7 +292,7 @@ class Session:
         if self.recipe.generator != generator_id:
             raise SessionError(
                 f"{source} is for generator {quoted(self.recipe.generator)}, but the generator in use is {generator_id!r}; "
-                "start tlgan with that generator, or use another --session"
+                f"start tlgan with that generator, or use another --session{adoption_suggestion(generator, self.recipe.generator)}"
             )
         try:
             self.recipe.check(self.edit_axes, generator)

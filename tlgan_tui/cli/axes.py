@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import argparse
 
-from tlgan_tui.cli.common import QUALITY_LABELS, UsageError, add_model_options, format_quality, open_engine
+from tlgan_tui.cli.common import QUALITY_LABELS, UsageError, add_model_options, format_quality, identity_line, open_engine
 
-HELP = "list the axes of the model in use, with their fit quality; `axes import FILE.npy --name NAME --out FILE.npz` adds published directions"
+HELP = (
+    "list the axes of the model in use, with their fit quality; `axes import FILE.npy --name NAME --out FILE.npz` adds published "
+    "directions; `axes adopt ID --generator pggan --weights FILE` says the weights are the published model ID (its axes, "
+    "sessions and recipes), remembered until `axes forget`"
+)
 
 
 def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from tlgan_tui.generators.published import PUBLISHED
+
     parser = commands.add_parser("axes", help=HELP, description=HELP)
-    parser.add_argument("action", nargs="?", choices=("import",), help="import: add the directions of FILE as axes")
-    parser.add_argument("file", nargs="?", metavar="FILE", help="directions to import: .npy of shape (D,), (1, D) or (k, D) (InterFaceGAN, SeFa), or GANSpace's .npz")
+    parser.add_argument(
+        "action", nargs="?", choices=("import", "adopt", "forget"),
+        help="import: add the directions of FILE as axes; adopt: open these weights as the published model ID from now on; forget: undo adopt",
+    )
+    parser.add_argument(
+        "file", nargs="?", metavar="FILE|ID",
+        help="import: directions, .npy of shape (D,), (1, D) or (k, D) (InterFaceGAN, SeFa), or GANSpace's .npz; "
+        f"adopt: the published model ({', '.join(PUBLISHED)})",
+    )
     parser.add_argument("--name", help="the imported axis's name (several directions become NAME-0, NAME-1, ...)")
     parser.add_argument("--space", choices=("z", "w"), help="the space the directions were found in (default: the model's own; StyleGAN edits in w)")
     parser.add_argument("--out", metavar="FILE.npz", help="axis file to write: the imported axes are merged into it (or into the axes in use)")
@@ -23,9 +36,54 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.action == "import":
         return import_directions(args)
-    if args.file or args.name or args.out or args.space:
-        raise UsageError("FILE, --name, --space and --out go with `tlgan axes import`")
+    if args.name or args.out or args.space:
+        raise UsageError("--name, --space and --out go with `tlgan axes import`")
+    if args.action in ("adopt", "forget"):
+        return adopt_or_forget(args)
+    if args.file:
+        raise UsageError("FILE goes with `tlgan axes import`, ID with `tlgan axes adopt`")
     return list_axes(args)
+
+
+def adopt_or_forget(args: argparse.Namespace) -> int:
+    import shlex
+
+    from tlgan_tui import adoptions
+    from tlgan_tui.generators import pggan_identity
+    from tlgan_tui.generators.pggan_formats import read_pggan
+    from tlgan_tui.generators.published import PUBLISHED, published_model
+    from tlgan_tui.paths import adopted_models_path
+    from tlgan_tui.safe_text import shown
+
+    usage = "tlgan axes adopt ID --generator pggan --weights FILE" if args.action == "adopt" else "tlgan axes forget --generator pggan --weights FILE"
+    if args.action == "adopt" and not args.file:
+        raise UsageError(f"{usage}: ID is the published model the weights are (one of {', '.join(PUBLISHED)})")
+    if args.action == "forget" and args.file:
+        raise UsageError(f"{usage}: the weights name what to forget, no ID goes with it")
+    if args.generator != "pggan" or not args.weights:
+        raise UsageError(f"{usage}: published models are adopted for pg-GAN weights (other models are named by their weights and get SeFa axes)")
+    if args.axes or args.as_model:
+        raise UsageError(f"--axes and --as-model do not go with `tlgan axes {args.action}`")
+    checkpoint = read_pggan(args.weights)
+    identity = pggan_identity(checkpoint)
+    weights = shown(args.weights)
+    if args.action == "forget":
+        gone = adoptions.forget(checkpoint.fingerprint)
+        if gone is None:
+            print(f"{weights} was not adopted: it opens as {identity.id}, named by its weights")
+        else:
+            print(f"forgot that {weights} is {gone.model_id}: it opens as {checkpoint.generator_id} again, named by its weights")
+        return 0
+    model = published_model(args.file)
+    before = adoptions.adopt(identity, checkpoint.latent_dim, checkpoint.channels, model.id, args.weights)
+    was = f" (it was adopted as {before.model_id})" if before is not None and before.model_id != model.id else ""
+    gives = f", with {model.axes}" if model.axes else ""
+    print(
+        f"{weights} ({checkpoint.generator_id} by its weights) now opens as {model.id}, {model.title}{gives}{was}; "
+        f"in every layout and after `tlgan convert` too. Remembered in {shown(adopted_models_path())}; "
+        f"`tlgan axes forget --generator pggan --weights {shown(shlex.quote(args.weights))}` undoes it"
+    )
+    return 0
 
 
 def import_directions(args: argparse.Namespace) -> int:
@@ -64,6 +122,8 @@ def list_axes(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     axes = engine.axes
     generator = engine.generator
+    if generator.identity is not None:
+        print(f"model: {identity_line(generator.identity)}")
     yours = user_axis_names(generator) if not args.axes else set()
     source = axes.path or "computed now (SeFa; no axis file for this generator)"
     # Names, units and descriptions come from the axis file: controls escaped, and markup too,

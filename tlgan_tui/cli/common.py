@@ -71,6 +71,12 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         help="arithmetic of the generator (default auto: fp16 on a GPU with tensor cores, else fp32)",
     )
     group.add_argument(
+        "--as-model",
+        metavar="ID",
+        help="pg-GAN: open the weights as the published model ID for this command only, when their network fits "
+        "(pggan-celebahq1024 gets InterFaceGAN's axes); `tlgan axes adopt ID` remembers it",
+    )
+    group.add_argument(
         "--truncation",
         type=float,
         metavar="PSI",
@@ -86,10 +92,33 @@ def add_face_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lock", action="append", default=[], metavar="AXIS", help="hold an axis's attribute while others move (repeatable)")
 
 
-def open_engine(args: argparse.Namespace):
+def open_engine(args: argparse.Namespace, print_notes: bool = True):
+    """The engine the model options describe; its notes go to stderr unless the caller shows
+    them itself (the editor, which owns the terminal)."""
     from tlgan_tui.engine import Engine
 
-    return Engine.open(args.generator, args.weights, args.device, args.axes, args.precision, args.truncation)
+    engine = Engine.open(args.generator, args.weights, args.device, args.axes, args.precision, args.truncation, args.as_model)
+    for note in engine.notes if print_notes else ():
+        print(f"tlgan: note: {note}", file=sys.stderr)
+    return engine
+
+
+def published_id(engine) -> str | None:
+    """The published id the engine's weights were opened as (for workers that open them again)."""
+    identity = engine.generator.identity
+    return identity.as_model if identity is not None else None
+
+
+def identity_line(identity) -> str:
+    """Where a model's id comes from, in one line (`tlgan info`, `tlgan axes`)."""
+    from tlgan_tui.safe_text import shown
+
+    if identity.adopted:
+        return shown(f"{identity.id}, adopted {identity.adopted}; by its weights it is {identity.weights_id} (`tlgan axes forget` undoes a remembered adoption)", 600)
+    named = f"{identity.id}, named by its weights (sha256 {identity.fingerprint[:16]}…)"
+    if identity.lookalikes:
+        named += f"; it has the network of {' and '.join(identity.lookalikes)}: `tlgan axes adopt ID` if it is that model"
+    return named
 
 
 def parse_sets(items: Sequence[str]) -> dict[str, float]:
@@ -110,13 +139,18 @@ def parse_sets(items: Sequence[str]) -> dict[str, float]:
 
 def face_recipe(engine, args: argparse.Namespace):
     """The recipe the face options describe, checked against the engine's generator and axes."""
+    from tlgan_tui.adoptions import adoption_suggestion
+    from tlgan_tui.errors import RecipeError
     from tlgan_tui.recipe import Recipe
 
     # A hand-written recipe may leave out format and generator: it is for the generator in use.
     recipe = Recipe.load(args.recipe, engine.generator.id) if args.recipe else engine.new_recipe(args.seed)
     if args.recipe and args.truncation is not None and recipe.seed is not None:
         recipe = dataclasses.replace(recipe, truncation=args.truncation)  # asked for: this face at another psi
-    recipe.check(engine.axes, engine.generator)
+    try:
+        recipe.check(engine.axes, engine.generator)
+    except RecipeError as error:
+        raise RecipeError(f"{error}{adoption_suggestion(engine.generator, recipe.generator)}") from None
     sets = parse_sets(args.set)
     if not sets and not args.lock:
         return recipe

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tlgan_tui.cli.common import UsageError
 
@@ -17,6 +18,9 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tlgan_tui.adoptions import adoptions
+    from tlgan_tui.errors import AdoptionError
+    from tlgan_tui.generators.pggan import PGGANCheckpoint
     from tlgan_tui.generators.pggan_formats import convert_checkpoint
     from tlgan_tui.generators.stylegan.layouts import convert_stylegan, is_stylegan_file
 
@@ -30,4 +34,11 @@ def run(args: argparse.Namespace) -> int:
         checkpoint = convert_checkpoint(args.input, args.output)
     size = checkpoint.resolution
     print(f"wrote {args.output} ({checkpoint.generator_id}, {size}x{size}, from {checkpoint.source}{kept})")
+    try:
+        adopted = adoptions().get(checkpoint.fingerprint) if isinstance(checkpoint, PGGANCheckpoint) else None
+    except AdoptionError as error:  # the file is written: the conversion went well, the note cannot be given
+        print(f"tlgan: note: {error}", file=sys.stderr)
+        return 0
+    if adopted is not None:
+        print(f"the weights are adopted as {adopted.model_id}: {args.output} opens as {adopted.model_id} too (same weights, same fingerprint)")
     return 0

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from tlgan_tui.cli.common import UsageError, add_model_options, open_engine, parse_sets, seed_value, split_names
+from tlgan_tui.cli.common import UsageError, add_model_options, open_engine, parse_sets, published_id, seed_value, split_names
 
 HELP = "write N faces with a chosen mix of attributes as an image folder with metadata.csv"
 ENGINES = ("local", "ray")
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.engine == "ray":
         from tlgan_tui.ray_engine import EngineSpec, ray_parts
 
-        run_parts = ray_parts(plan, EngineSpec(args.generator, args.weights, args.device, args.precision), args.ray_address)
+        run_parts = ray_parts(plan, EngineSpec(args.generator, args.weights, args.device, args.precision, published_id(engine)), args.ray_address)
     start = time.perf_counter()
     with face_progress() as progress:
         try:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from tlgan_tui.cli.common import UsageError, add_model_options, format_quality, open_engine, progress_bars, seed_value, split_names
+from tlgan_tui.cli.common import UsageError, add_model_options, format_quality, open_engine, progress_bars, published_id, seed_value, split_names
 
 HELP = "find named axes: generate faces, label them with attribute predictors, fit"
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
                 from tlgan_tui.ray_engine import EngineSpec, ray_label_shards
 
                 shards = missing_shards(engine.generator, labelers, settings, work)
-                spec = EngineSpec(args.generator, args.weights, args.device, args.precision)
+                spec = EngineSpec(args.generator, args.weights, args.device, args.precision, published_id(engine))
                 ray_label_shards(spec, specs, settings, work, shards, lambda done, total: progress("label", done, total), args.ray_address)
             found, axes = discover_into(out, engine.axes, engine.generator, labelers, settings, work, progress, only=split_names(args.attributes))
         except KeyboardInterrupt:

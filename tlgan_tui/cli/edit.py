@@ -52,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
     keymap_ids = [binding.id for binding in EditorScreen.BINDINGS if binding.id]
     keymap = load_keymap(Path(args.keymap) if args.keymap else default_keymap_path(), keymap_ids, required=bool(args.keymap))
-    engine = open_engine(args)
+    engine = open_engine(args, print_notes=False)
     engine.generator.favour_latency()
     path = Path(args.session) if args.session else session_path_for(engine.generator.id)
     with SessionLock(path):  # a second editor on the same file is refused here, in one line
         session = offer = None
-        notes: list[str] = []
+        notes: list[str] = list(engine.notes)
         if args.resume:
             if not path.is_file():
                 raise SessionError(f"no session to resume at {path} (start tlgan without --resume to begin one)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tlgan_tui.cli.common import add_model_options, open_engine
+from tlgan_tui.cli.common import add_model_options, identity_line, open_engine
 
 HELP = "show the generator, resolution, device and axis file in use"
 
@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
         device += f" ({torch.cuda.get_device_name(generator.device)})"
     rows = {
         "generator": f"{generator.id}: {generator.description}",
+        **({"model id": identity_line(generator.identity)} if generator.identity is not None else {}),
         "weights": generator.weights_path,
         "resolution": f"{generator.resolution}x{generator.resolution}",
         "latent size": f"{generator.latent_dim}, edited in "

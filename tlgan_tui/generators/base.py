@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -30,6 +31,26 @@ def resolve_device(name: str = "auto") -> torch.device:
     raise DeviceError(f"unknown device {name!r}: use auto, cpu or cuda")
 
 
+@dataclass(frozen=True)
+class Identity:
+    """How a model named by its weights got the id it opens as (tlgan_tui/adoptions.py)."""
+
+    id: str
+    """The id in use: `weights_id`, or the published model the user adopted the weights as."""
+    weights_id: str
+    """The id the weights' fingerprint gives."""
+    fingerprint: str
+    adopted: str = ""
+    """How the published id was adopted, for people ("" when it was not)."""
+    lookalikes: tuple[str, ...] = ()
+    """Published models whose network these weights have, when not adopted."""
+
+    @property
+    def as_model(self) -> str | None:
+        """The published id these weights open as, or None when they go by their own."""
+        return self.id if self.adopted else None
+
+
 class Generator(ABC):
     """Maps edit-space latents to face images.
 
@@ -51,6 +72,8 @@ class Generator(ABC):
     edit_space: str = "z"
     latent_layers: int = 1
     truncation: float | None = None
+    identity: Identity | None = None
+    """For models named by their weights that may be adopted as a published model (pg-GAN)."""
     face_framing: str = "measured"
     """How the model's training faces were cropped, for aligning photos to it: "ffhq" or
     "celebahq" (one published rule from the eyes and mouth), or "measured" on its own faces."""

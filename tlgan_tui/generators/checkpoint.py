@@ -7,7 +7,8 @@ are, every tensor as a `TensorRef` (dtype, shape, where its bytes are) that hold
 torch pickle goes through a restricted unpickler that admits only the names torch.save writes
 for dense tensors and state dicts; anything else (a call that would run code, a meta or sparse
 tensor, a Parameter with attributes of its own) is refused in one line. pytorch_GAN_zoo's
-configuration object is admitted as `PlainConfig`, an attribute bag built without arguments.
+configuration object is admitted as `PlainConfig`, an attribute bag built without arguments, and
+a training run's `argparse.Namespace` (rosinality's checkpoints) as `PlainOptions`, another.
 
 A loader then checks the refs it needs against its network (`check_shapes`, with shapes from
 `module_shapes` of the network built on the meta device, which costs no memory) and only then
@@ -43,6 +44,7 @@ from tlgan_tui.errors import CheckpointError
 from tlgan_tui.safe_text import quoted, shown
 
 ZOO_CONFIG_CLASS = "models.utils.config.BaseConfig"
+NAMESPACE_CLASS = "argparse.Namespace"
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
 MAX_PICKLE_BYTES = 64 * 2**20
@@ -88,18 +90,26 @@ class PlainConfig:
     wrote."""
 
     fields: dict[str, Any]
+    WHAT = f"config ({ZOO_CONFIG_CLASS})"
 
     def __new__(cls, *args: object) -> PlainConfig:
         if args:
-            raise _Refused(f"its config ({ZOO_CONFIG_CLASS}) is built with arguments, not as plain attributes")
+            raise _Refused(f"its {cls.WHAT} is built with arguments, not as plain attributes")
         instance = super().__new__(cls)
         instance.fields = {}
         return instance
 
     def __setstate__(self, state: object) -> None:
         if not isinstance(state, dict) or not all(isinstance(key, str) for key in state):
-            raise _Refused(f"its config ({ZOO_CONFIG_CLASS}) has a {type(state).__name__} for attributes, not a dict of names")
+            raise _Refused(f"its {self.WHAT} has a {type(state).__name__} for attributes, not a dict of names")
         self.fields = dict(state)
+
+
+class PlainOptions(PlainConfig):
+    """A training run's options (`argparse.Namespace`, which rosinality's train.py saves beside
+    the weights), kept as the dict of its attributes like PlainConfig; argparse is not imported."""
+
+    WHAT = f"options ({NAMESPACE_CLASS})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -379,6 +389,8 @@ class _Unpickler(pickle.Unpickler):
             return _StateDict
         if full == ZOO_CONFIG_CLASS:
             return PlainConfig
+        if full == NAMESPACE_CLASS:
+            return PlainOptions
         if module == "torch._utils":
             if name == "_rebuild_tensor_v2":
                 return _rebuild_tensor

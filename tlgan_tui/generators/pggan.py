@@ -29,8 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tlgan_tui.generators.base import Generator
+from tlgan_tui.generators.base import Generator, Identity
 from tlgan_tui.generators.precision import PRECISION_TOLERANCE, relative_error, resolve_precision
+from tlgan_tui.generators.published import published_model
 
 LRELU_SLOPE = 0.2
 DENSE_GAIN = math.sqrt(2) / 4
@@ -184,6 +185,8 @@ class PGGANCheckpoint:
     title: str
     path: Path | None = None
     """The file it was read from (None for weights made in memory, as benchmarks make them)."""
+    fingerprint: str = ""
+    """The sha256 of `state` that `generator_id` is made from ("" for weights made in memory)."""
 
     @property
     def resolution(self) -> int:
@@ -193,9 +196,11 @@ class PGGANCheckpoint:
 class PGGANGenerator(Generator):
     face_framing = "celebahq"
 
-    def __init__(self, checkpoint: PGGANCheckpoint, device: torch.device, precision: str = "auto"):
+    def __init__(self, checkpoint: PGGANCheckpoint, device: torch.device, precision: str = "auto", identity: Identity | None = None):
+        """`identity`: the id it opens as when not the checkpoint's own (an adopted published id)."""
         self.weights_path = str(checkpoint.path)
-        self.id = checkpoint.generator_id
+        self.identity = identity
+        self.id = checkpoint.generator_id if identity is None else identity.id
         self.latent_dim = checkpoint.latent_dim
         self.resolution = checkpoint.resolution
         self.device = device
@@ -212,7 +217,8 @@ class PGGANGenerator(Generator):
             network.to(memory_format=torch.channels_last)
         self.network, self.dtype, self.precision_error = self._with_precision(network, precision)
         self.precision = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
-        self.description = f"{checkpoint.title} from {Path(self.weights_path).name} ({checkpoint.source}), {self._precision_note()}"
+        title = checkpoint.title if identity is None or not identity.adopted else published_model(identity.id).title
+        self.description = f"{title} from {Path(self.weights_path).name} ({checkpoint.source}), {self._precision_note()}"
 
     def _with_precision(self, network: ProgressiveGenerator, precision: str) -> tuple[ProgressiveGenerator, torch.dtype, float | None]:
         """The network in the precision asked for, and its relative image error against fp32 on

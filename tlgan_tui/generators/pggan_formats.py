@@ -19,14 +19,15 @@ tricks) and translated.
   weight and bias (older saves drop `.module`); every layer multiplies its whole output, bias
   included, by sqrt(2/fan_in). `config` (alpha, loss) is read as plain data when present.
 - tlgan's own (`tlgan convert`): safetensors of ProgressiveGenerator's state dict in float32 and
-  metadata: format `tlgan-pggan/1`, generator_id, title, source, lod, final_tanh.
+  metadata: format `tlgan-pggan/1`, generator_id, title, source, lod, final_tanh. The id and
+  title there are for people reading the file; the id a file opens as is computed from its
+  weights, as for every layout (_identity says why).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -39,13 +40,11 @@ from tlgan_tui.errors import CheckpointError
 from tlgan_tui.fileio import atomic_write_bytes
 from tlgan_tui.generators.checkpoint import PlainConfig, TensorRef, WeightsFile, check_shapes, few, module_shapes, open_weights
 from tlgan_tui.generators.pggan import PGGANCheckpoint, ProgressiveGenerator
+from tlgan_tui.generators.published import NVIDIA_CELEBAHQ_CHANNELS
 from tlgan_tui.safe_text import quoted, shown
 
 FORMAT = "tlgan-pggan/1"
-NVIDIA_CELEBAHQ_CHANNELS = (512, 512, 512, 512, 256, 128, 64, 32, 16)
-ZOO_CELEBAHQ_RESOLUTIONS = (256, 512)
 MAX_LEVELS = 9
-GENERATOR_ID = re.compile(r"[a-z0-9][a-z0-9.-]{0,63}")
 LAYOUTS_READ = (
     "genforce/InterFaceGAN (layer0.conv.weight, ..., output0.wscale.bias), "
     "genforce/SeFa ('generator_smooth' or 'generator' -> layer0.weight, ...), "
@@ -263,7 +262,7 @@ def _from_genforce(weights: WeightsFile, state: dict[str, Any], names: GenforceN
     plan = _plan(state, names.rgb_weight, names.weight.format(0), names.label, weights.path)
     out, extras = _translate(weights, state, names.table, plan, names.label, extras={"lod": ()})
     lod = float(extras["lod"]) if "lod" in extras else 0.0
-    return _checkpoint(out, plan, lod, False, source, "genforce", weights.path)
+    return _checkpoint(out, plan, lod, False, source, weights.path)
 
 
 # -- pytorch_GAN_zoo: the whole output (bias too) is scaled by sqrt(2 / fan_in) --------------------
@@ -277,7 +276,7 @@ def _from_zoo(weights: WeightsFile, state: dict[str, Any], config: dict[str, Any
     # The zoo blends alpha * (upsampled lower toRGB) + (1 - alpha) * top: NVIDIA's lod = alpha.
     lod = float(config.get("alpha") or 0.0) if len(plan.channels) > 1 else 0.0
     final_tanh = config.get("lossCriterion") in ("DCGAN", "MSE")  # the zoo ends these losses with tanh
-    return _checkpoint(out, plan, lod, final_tanh, source, "zoo", weights.path)
+    return _checkpoint(out, plan, lod, final_tanh, source, weights.path)
 
 
 def _config_fields(config: object) -> dict[str, Any]:
@@ -311,50 +310,44 @@ def _from_tlgan(weights: WeightsFile) -> PGGANCheckpoint:
     path, metadata = weights.path, weights.metadata
     plan = _plan(weights.contents, "to_rgb.{}.weight", "blocks.0.dense.weight", TLGAN, path)
     state, _ = _translate(weights, weights.contents, tlgan_table, plan, TLGAN)
-    generator_id = metadata.get("generator_id", "")
-    if not GENERATOR_ID.fullmatch(generator_id):
-        raise CheckpointError(f"{shown(path)}: generator_id {quoted(generator_id)} in its metadata is not a valid id (lower-case letters, digits, '.', '-')")
     try:
         lod = float(metadata.get("lod", "0"))
     except ValueError as error:
         raise CheckpointError(f"{shown(path)}: lod {quoted(metadata.get('lod'))} in its metadata is not a number") from error
-    levels = len(plan.channels)
-    _check_lod(lod, levels, path)
     # metadata is anyone's text: kept one line and free of terminal controls wherever it is shown
     source = f"tlgan safetensors, converted from {shown(metadata.get('source', 'an unknown layout'))}"
-    title = shown(metadata.get("title") or f"pg-GAN {4 * 2 ** (levels - 1)}x{4 * 2 ** (levels - 1)}")
-    return PGGANCheckpoint(state, plan.latent, plan.channels, lod, metadata.get("final_tanh") == "true", source, generator_id, title, path)
+    return _checkpoint(state, plan, lod, metadata.get("final_tanh") == "true", source, path)
 
 
 # -- shared ---------------------------------------------------------------------------------------
 
 
-def _checkpoint(state: dict[str, torch.Tensor], plan: _Plan, lod: float, final_tanh: bool, source: str, family: str, path: Path) -> PGGANCheckpoint:
+def _checkpoint(state: dict[str, torch.Tensor], plan: _Plan, lod: float, final_tanh: bool, source: str, path: Path) -> PGGANCheckpoint:
     _check_lod(lod, len(plan.channels), path)
-    generator_id, title = _identity(family, plan.latent, plan.channels, state)
-    return PGGANCheckpoint(state, plan.latent, plan.channels, lod, final_tanh, source, generator_id, title, path)
+    resolution = 4 * 2 ** (len(plan.channels) - 1)
+    generator_id, fingerprint = _identity(state, resolution)
+    return PGGANCheckpoint(state, plan.latent, plan.channels, lod, final_tanh, source, generator_id, f"pg-GAN {resolution}x{resolution}", path, fingerprint)
 
 
-def _identity(family: str, latent: int, channels: tuple[int, ...], state: dict[str, torch.Tensor]) -> tuple[str, str]:
-    """The generator id (what axis files and recipes are tied to) and a title.
+def _identity(state: dict[str, torch.Tensor], resolution: int) -> tuple[str, str]:
+    """The generator id (what axis files, sessions and recipes are tied to) and the fingerprint
+    it is made from: the sha256 of the weights as translated (our keys, float32).
 
-    An id names an architecture and what it was trained on, so the published models get fixed
-    ids whatever file they come in: genforce's 1024 model with NVIDIA's channel plan is the
-    CelebA-HQ one (the only 1024 pg-GAN genforce distributes), the zoo's 256 and 512 PGANs with
-    512-wide first layers are its CelebA-HQ ones. Any other model is named by its resolution and
-    a fingerprint of its weights (as translated), so the same weights get the same id in every
-    layout and after `tlgan convert`.
+    DESIGN: a model's id decides which axes, sessions and recipes it gets, so it names the
+    weights, never the architecture: a user's own 1024 pg-GAN with NVIDIA's channel plan is not
+    NVIDIA's CelebA-HQ model and must not get InterFaceGAN's directions for it. Hashing the
+    translated state gives the same id in every layout and after `tlgan convert` (whose id
+    metadata is therefore never trusted). The published models cannot be recognised this way
+    (their files cannot be fetched to fingerprint), so a user says once which published model
+    a file is (`tlgan axes adopt`, tlgan_tui/adoptions.py) and the fingerprint is remembered.
+    About 0.3 s for the 92 MB of a 1024 model (benchmarks/RESULTS.md).
     """
-    resolution = 4 * 2 ** (len(channels) - 1)
-    if family == "genforce" and latent == 512 and channels == NVIDIA_CELEBAHQ_CHANNELS:
-        return "pggan-celebahq1024", "NVIDIA pg-GAN CelebA-HQ 1024x1024"
-    if family == "zoo" and latent == 512 and channels[0] == 512 and resolution in ZOO_CELEBAHQ_RESOLUTIONS:
-        return f"pggan-zoo-celebahq{resolution}", f"pytorch_GAN_zoo PGAN CelebA-HQ {resolution}x{resolution}"
     digest = hashlib.sha256()
     for key in sorted(state):
         digest.update(key.encode())
-        digest.update(state[key].float().contiguous().numpy().tobytes())
-    return f"pggan{resolution}-{digest.hexdigest()[:12]}", f"pg-GAN {resolution}x{resolution}"
+        digest.update(state[key].float().contiguous().numpy())
+    fingerprint = digest.hexdigest()
+    return f"pggan{resolution}-{fingerprint[:12]}", fingerprint
 
 
 def _check_lod(lod: float, levels: int, path: Path) -> None:

@@ -208,9 +208,10 @@ class EditorScreen(Screen):
         # The render time of the frame on screen. Timings change from run to run: kept out of
         # headless runs (tests, screenshots).
         timing = f"{frame.render_ms:.0f} ms" if frame is not None and not self.app.is_headless else ""
+        adopted = generator.identity is not None and generator.identity.adopted
         self.query_one(StatusLine).show(
             [
-                generator.id,
+                generator.id + (" (adopted)" if adopted else ""),
                 str(generator.device),
                 f"seed {recipe.seed}" if recipe.seed is not None else "explicit latent",
                 timing,

@@ -1,39 +1,27 @@
-"""rosinality/stylegan2-pytorch checkpoints (`.pt`: `g_ema` state dict + `latent_avg`), read
-weights-only and translated to our StyleGAN2.
+"""rosinality/stylegan2-pytorch checkpoints (`.pt`: `g_ema` state dict + `latent_avg`), read as
+every torch file is (checkpoint.open_weights: structure first, no code, only the tensors needed)
+and translated to our StyleGAN2.
 
 The mapping is exact: rosinality's layers compute what NVIDIA's do (equalised learning rate,
 modulation and demodulation, the same [1,3,3,1] resampling and its placement, noise added before
 the bias and leaky ReLU); only names and a few shapes differ (a leading 1 on convolution weights
 and the constant, noise buffers as (1, 1, R, R), the toRGB bias as (1, 3, 1, 1)). Training
-checkpoints also hold the run's options (`argparse.Namespace`), read as inert data.
+checkpoints also hold the run's options (`argparse.Namespace`), read as inert data
+(checkpoint.PlainOptions).
 """
 
 from __future__ import annotations
 
-import contextlib
-import pickle
 import re
-import warnings
-import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
 from tlgan_tui.errors import CheckpointError
+from tlgan_tui.generators.checkpoint import TensorRef, few, open_weights, tensor_refs
 from tlgan_tui.generators.stylegan.sg2 import SG2Config
 from tlgan_tui.safe_text import shown
-
-NAMESPACE = "argparse.Namespace"
-
-
-class InertNamespace:
-    """A pickled argparse.Namespace kept as the dict of its attributes; nothing is imported."""
-
-    fields: dict[str, Any]
-
-    def __setstate__(self, state: object) -> None:
-        self.fields = dict(state) if isinstance(state, dict) else {}
 
 
 def _squeeze_first(tensor: torch.Tensor) -> torch.Tensor:
@@ -88,33 +76,23 @@ def row_fields(groups: tuple[str, ...]) -> dict[str, Any]:
 
 
 def read_rosinality_file(path: Path) -> dict[str, torch.Tensor]:
-    """g_ema's tensors with latent_avg beside them; a file of another kind is named."""
-    try:
-        with warnings.catch_warnings(), _namespace_admitted():
-            warnings.simplefilter("ignore")
-            contents = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        reason = re.findall(r"GLOBAL ([\w.]+)", str(error))
-        what = f"it names {shown(reason[0], 80)}" if reason else shown(str(error).splitlines()[0] if str(error) else "malformed")
-        raise CheckpointError(f"refusing {path}: a torch checkpoint that asks for more than tensors and plain data ({what})") from error
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise CheckpointError(f"{path} is truncated or not a torch checkpoint ({shown(str(error).splitlines()[0] if str(error) else type(error).__name__)})") from error
-    if not isinstance(contents, dict) or not isinstance(contents.get("g_ema"), dict):
-        keys = shown(", ".join(sorted(map(str, contents))[:6])) if isinstance(contents, dict) else type(contents).__name__
-        raise CheckpointError(f"{path} is a torch checkpoint without g_ema ({keys}): not a StyleGAN layout tlgan reads")
-    tensors = {str(key): value for key, value in contents["g_ema"].items() if isinstance(value, torch.Tensor)}
+    """g_ema's tensors with latent_avg beside them; a file of another kind is named. Read by the
+    structure-first reader every weights file goes through (checkpoint.open_weights): only
+    g_ema's tensors and latent_avg are read, none of the discriminator's or optimisers'."""
+    weights = open_weights(path)
+    contents = weights.contents
+    if not isinstance(contents, Mapping) or not isinstance(contents.get("g_ema"), Mapping):
+        keys = few(sorted(map(str, contents)), 6) if isinstance(contents, Mapping) else type(contents).__name__
+        raise CheckpointError(f"{shown(path)} is a torch checkpoint without g_ema ({keys}): not a StyleGAN layout tlgan reads")
     latent_avg = contents.get("latent_avg")
-    if not isinstance(latent_avg, torch.Tensor):
-        raise CheckpointError(f"{path} has g_ema but no latent_avg: truncation needs the average w (rosinality's convert_weight.py and train.py both save it)")
-    tensors["latent_avg"] = latent_avg.reshape(-1)
+    if not isinstance(latent_avg, TensorRef):
+        raise CheckpointError(f"{shown(path)} has g_ema but no latent_avg: truncation needs the average w (rosinality's convert_weight.py and train.py both save it)")
+    refs = tensor_refs(contents["g_ema"])
+    if "latent_avg" in refs:
+        raise CheckpointError(f"{shown(path)}: its g_ema holds a tensor named latent_avg, which is no layer of rosinality's generator")
+    tensors = weights.load({**refs, "latent_avg": latent_avg})
+    tensors["latent_avg"] = tensors["latent_avg"].reshape(-1)
     return tensors
-
-
-def _namespace_admitted() -> contextlib.AbstractContextManager:
-    try:
-        return torch.serialization.safe_globals([(InertNamespace, NAMESPACE)])
-    except (AttributeError, TypeError):  # torch < 2.6: the options stay refused, with the reason
-        return contextlib.nullcontext()
 
 
 def rosinality_config(tensors: dict[str, torch.Tensor], path: Path) -> SG2Config:
