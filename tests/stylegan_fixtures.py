@@ -104,19 +104,86 @@ def to_persistent(node: dict, reconstruct, easy, source: str, kwargs: dict | Non
     return Persistent(reconstruct, node["class"], state, source)
 
 
-def write_snapshot(path: Path, tensors: dict[str, torch.Tensor], attributes: dict[str, dict], classes: dict[str, str], kwargs: dict, source: str = DUMMY_SOURCE, extra: dict | None = None, small_g: dict | None = None) -> Path:
+def write_snapshot(
+    path: Path, tensors: dict[str, torch.Tensor], attributes: dict[str, dict], classes: dict[str, str], kwargs: dict, source: str = DUMMY_SOURCE,
+    extra: dict | None = None, small_g: dict | None = None, discriminator: tuple | None = None, with_d: bool = True,
+) -> Path:
     """A snapshot dict {G, D, G_ema, augment_pipe, training_set_kwargs} with G_ema from `tensors`
-    (NVIDIA key names), pickled as NVIDIA's training loop does (plain pickle.dump)."""
+    (NVIDIA key names), pickled as NVIDIA's training loop does (plain pickle.dump). D is
+    `discriminator` (sg2_discriminator_parts' tuple), by default a small random one at the
+    generator's resolution; `with_d=False` leaves D out."""
+    if with_d and discriminator is None:
+        discriminator = sg2_discriminator_parts(kwargs.get("img_resolution", 32))
     with nvidia_globals() as (reconstruct, easy):
         g_ema = to_persistent(module_tree(tensors, attributes, classes), reconstruct, easy, source, kwargs)
         # G (the training copy) differs from G_ema, so a reader that took it would be caught; the
         # full-size fixtures keep it small.
         g_tensors = {k: v + 0.5 for k, v in tensors.items()} if small_g is None else small_g
         g = to_persistent(module_tree(g_tensors, attributes, classes), reconstruct, easy, source, kwargs)
-        d = to_persistent(module_tree({"b4.fc.weight": torch.randn(4, 4)}, {}, {"": "training.networks.Discriminator"}), reconstruct, easy, source)
-        data = {"G": g, "D": d, "G_ema": g_ema, "augment_pipe": None, "training_set_kwargs": easy(resolution=kwargs.get("img_resolution")), **(extra or {})}
+        d_tensors, d_attrs, d_classes, d_kwargs = discriminator or ({}, {}, {}, {})
+        d = to_persistent(module_tree(d_tensors, d_attrs, d_classes), reconstruct, easy, source, d_kwargs) if with_d else None
+        networks = {"G": g, "D": d} if with_d else {"G": g}
+        data = {**networks, "G_ema": g_ema, "augment_pipe": None, "training_set_kwargs": easy(resolution=kwargs.get("img_resolution")), **(extra or {})}
         path.write_bytes(pickle.dumps(data, protocol=4))
     return path
+
+
+# -- the discriminator (StyleGAN2's, in StyleGAN2-ADA and StyleGAN3 snapshots alike) -------------
+
+
+def sg2_discriminator_parts(
+    resolution: int, channel_base: int | None = None, channel_max: int = 32, architecture: str | None = None,
+    conv_clamp: float | None = 256, mbstd_group: int = 4, mbstd_channels: int = 1, seed: int = 1,
+) -> tuple[dict, dict, dict, dict]:
+    """Random weights in NVIDIA's Discriminator key layout (b{res}.fromrgb/conv0/conv1/skip for
+    each resolution down to 8, b4.conv/fc/out), the state its modules keep, their class names,
+    and the init kwargs its training script passes (`architecture` only when not the default
+    'resnet', as NVIDIA's script leaves it out). Stored weights are unit normal, as the equalised
+    learning rate initialises them."""
+    base = channel_base or 8 * resolution
+    g = torch.Generator().manual_seed(seed)
+    channels = {res: min(base // res, channel_max) for res in [resolution // 2**k for k in range(int(np.log2(resolution)) - 1)]}
+    arch = architecture or "resnet"
+    filt = torch.tensor(RESAMPLE, dtype=torch.float32)
+    tensors, attrs, classes = {}, {}, {"": "training.networks.Discriminator"}
+
+    def conv(name, cin, cout, k, down=1, bias=True, activation="lrelu", clamp=conv_clamp):
+        tensors[f"{name}.weight"] = torch.randn(cout, cin, k, k, generator=g)
+        if bias:
+            tensors[f"{name}.bias"] = torch.randn(cout, generator=g) * 0.2
+        tensors[f"{name}.resample_filter"] = filt.clone()
+        attrs[name] = {"activation": activation, "up": 1, "down": down, "conv_clamp": clamp, "padding": k // 2, "weight_gain": 1 / np.sqrt(cin * k * k), "act_gain": np.sqrt(2) if activation == "lrelu" else 1.0}
+        classes[name] = "training.networks.Conv2dLayer"
+
+    for res in list(channels)[:-1]:
+        tmp, out, b = channels[res], channels[res // 2], f"b{res}"
+        tensors[f"{b}.resample_filter"] = filt.clone()
+        if res == resolution or arch == "skip":
+            conv(f"{b}.fromrgb", 3, tmp, 1)
+        conv(f"{b}.conv0", tmp, tmp, 3)
+        conv(f"{b}.conv1", tmp, out, 3, down=2)
+        if arch == "resnet":
+            conv(f"{b}.skip", tmp, out, 1, down=2, bias=False, activation="linear", clamp=None)
+        attrs[b] = {"in_channels": 0 if res == resolution else tmp, "resolution": res, "img_channels": 3, "architecture": arch, "use_fp16": False, "channels_last": False}
+        classes[b] = "training.networks.DiscriminatorBlock"
+    c = channels[4]
+    if arch == "skip":
+        conv("b4.fromrgb", 3, c, 1, clamp=None)
+    conv("b4.conv", c + mbstd_channels, c, 3)
+    for name, cin, cout in (("b4.fc", c * 16, c), ("b4.out", c, 1)):
+        tensors[f"{name}.weight"] = torch.randn(cout, cin, generator=g)
+        tensors[f"{name}.bias"] = torch.randn(cout, generator=g) * 0.2
+        attrs[name] = {"activation": "lrelu" if name == "b4.fc" else "linear", "weight_gain": 1 / np.sqrt(cin), "bias_gain": 1.0}
+        classes[name] = "training.networks.FullyConnectedLayer"
+    attrs["b4"] = {"in_channels": c, "cmap_dim": 0, "resolution": 4, "img_channels": 3, "architecture": arch}
+    classes["b4"] = "training.networks.DiscriminatorEpilogue"
+    kwargs = {
+        "c_dim": 0, "img_resolution": resolution, "img_channels": 3, "channel_base": base, "channel_max": channel_max, "num_fp16_res": 4, "conv_clamp": conv_clamp,
+        "block_kwargs": {}, "mapping_kwargs": {}, "epilogue_kwargs": {"mbstd_group_size": mbstd_group, "mbstd_num_channels": mbstd_channels},
+    }
+    if architecture is not None:
+        kwargs["architecture"] = architecture
+    return tensors, attrs, classes, kwargs
 
 
 # -- StyleGAN2 -----------------------------------------------------------------------------------

@@ -26,10 +26,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.output.endswith(".safetensors"):
         raise UsageError(f"{args.output}: the output must be a .safetensors file")
-    convert = convert_stylegan if is_stylegan_file(args.input) else convert_checkpoint
-    checkpoint = convert(args.input, args.output)
+    kept = ""
+    if is_stylegan_file(args.input):
+        checkpoint, discriminator = convert_stylegan(args.input, args.output)
+        kept = f", {discriminator}"
+    else:
+        checkpoint = convert_checkpoint(args.input, args.output)
     size = checkpoint.resolution
-    print(f"wrote {args.output} ({checkpoint.generator_id}, {size}x{size}, from {checkpoint.source})")
+    print(f"wrote {args.output} ({checkpoint.generator_id}, {size}x{size}, from {checkpoint.source}{kept})")
     try:
         adopted = adoptions().get(checkpoint.fingerprint) if isinstance(checkpoint, PGGANCheckpoint) else None
     except AdoptionError as error:  # the file is written: the conversion went well, the note cannot be given

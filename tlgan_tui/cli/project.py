@@ -21,7 +21,8 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, default=300, metavar="N", help="optimisation steps (default 300)")
     parser.add_argument("--starts", type=int, default=32, metavar="N", help="sampled faces the search starts from, z-space models (default 32)")
     parser.add_argument("--w-plus", action="store_true", help="StyleGAN: a latent per layer in the second half (closer match, less faithful edits)")
-    parser.add_argument("--vgg", metavar="FILE", help="torchvision VGG16 weights: use the LPIPS perceptual loss (default: pixel loss over an image pyramid)")
+    parser.add_argument("--perceptual", choices=("pixels", "d", "vgg"), help="the likeness measure: pixels; d, the StyleGAN model's own discriminator's features; vgg, LPIPS (needs --vgg). Default: vgg with --vgg, else d where the model carries a discriminator, else pixels")
+    parser.add_argument("--vgg", metavar="FILE", help="torchvision VGG16 weights: use the LPIPS perceptual loss")
     parser.add_argument("--aligned", metavar="FILE.png", help="also write the aligned crop the projection matched (one photo)")
     parser.add_argument("--already-aligned", action="store_true", help="the photos are face crops framed like the generator's: skip face finding")
     parser.add_argument("--side-by-side", metavar="FILE.png", help="also write photo | projection (| the edit given by --set/--lock) side by side (one photo)")
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from tlgan_tui.export import png_bytes, save_face
     from tlgan_tui.fileio import atomic_write_bytes, check_writable_folder
     from tlgan_tui.photo.project import Settings
-    from tlgan_tui.photo.workflow import project_photos, side_by_side
+    from tlgan_tui.photo.workflow import choose_loss, project_photos, side_by_side
 
     settings = Settings(steps=args.steps, starts=args.starts, w_plus=args.w_plus)
     single = args.output is not None
@@ -54,8 +55,10 @@ def run(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     for name in [*sets, *args.lock]:
         engine.axes.index(name)
+    loss, described = choose_loss(engine.generator, args.perceptual, args.vgg)
+    print(f"likeness: {described}")
     with progress_bars({"start": "choosing a start", "project": "projecting"}.__getitem__) as progress:
-        results = project_photos(engine, args.photos, settings, args.face, args.already_aligned, args.vgg, progress)
+        results = project_photos(engine, args.photos, settings, args.face, args.already_aligned, loss, progress)
     for result, output in zip(results, outputs):
         save_face(engine, result.recipe, output)
         print(f"wrote {output} and its recipe {output.with_suffix('.json')} (from {result.photo}, loss {result.loss:.4f})")

@@ -5,7 +5,10 @@
 - `LPIPS`: the learned perceptual distance of Zhang et al. (2018) on VGG16 features. Its linear
   heads ship with tlgan (BSD-2, see models/NOTICE.md); the VGG16 backbone is ImageNet-trained
   and not shipped: the user brings torchvision's vgg16 file (`--vgg FILE`, read weights-only).
-Both take NCHW images in [-1, 1] and return one loss per image (N,).
+- `DiscriminatorLoss`: the same distance on the features of the StyleGAN model's own
+  discriminator, which snapshots carry: no download, and features learnt on the very faces the
+  generator draws. No learned heads: every block counts equally; a pixel term keeps the colours.
+All take NCHW images in [-1, 1] and return one loss per image (N,).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from tlgan_tui.errors import CheckpointError
+from tlgan_tui.generators.stylegan.discriminator import Discriminator
 from tlgan_tui.generators.checkpoint import read_checkpoint
 from tlgan_tui.safe_text import quoted, shown
 
@@ -81,9 +85,41 @@ class LPIPS(torch.nn.Module):
     def forward(self, image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         total = image.new_zeros(image.shape[0])
         for head, a, b in zip(self.heads, self.features(image), self.features(target)):
-            a = a / (a.pow(2).sum(dim=1, keepdim=True).sqrt() + 1e-10)
-            b = b / (b.pow(2).sum(dim=1, keepdim=True).sqrt() + 1e-10)
-            total = total + F.conv2d((a - b).pow(2), head).mean(dim=(1, 2, 3))
+            total = total + F.conv2d((unit_channels(a) - unit_channels(b)).pow(2), head).mean(dim=(1, 2, 3))
+        return total
+
+
+def unit_channels(features: torch.Tensor) -> torch.Tensor:
+    """Each pixel's feature vector scaled to unit length (LPIPS's normalisation): what the
+    features say, not how strongly."""
+    return features / (features.pow(2).sum(dim=1, keepdim=True).sqrt() + 1e-10)
+
+
+class DiscriminatorLoss(torch.nn.Module):
+    """LPIPS's distance on a StyleGAN discriminator's block outputs (from half the image's size
+    down to 4x4): each pixel's features unit-normalised, squared differences summed over channels
+    and averaged over pixels, the blocks summed with equal weight; plus `PixelLoss` times
+    `pixel_weight`, since unit-normalised features say nothing of how bright or saturated a
+    face is. The discriminator sees the image at its own resolution, as in training. The
+    target's features are computed once per target tensor: a projection compares against the
+    same target at every step."""
+
+    def __init__(self, discriminator: Discriminator, pixel_weight: float = 1.0) -> None:
+        super().__init__()
+        self.discriminator = discriminator.eval().requires_grad_(False)
+        self.pixels = PixelLoss()
+        self.pixel_weight = pixel_weight
+        self._target: torch.Tensor | None = None
+        self._target_features: list[torch.Tensor] = []
+
+    def forward(self, image: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if target is not self._target:
+            with torch.no_grad():
+                self._target_features = [unit_channels(b) for b in self.discriminator.blocks(target)]
+            self._target = target
+        total = self.pixels(image, target) * self.pixel_weight
+        for a, b in zip(self.discriminator.blocks(image), self._target_features):
+            total = total + (unit_channels(a) - b).pow(2).sum(dim=1).mean(dim=(1, 2))
         return total
 
 

@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -34,6 +34,9 @@ from tlgan_tui.generators.stylegan.sg2 import RESAMPLE_TAPS, SG2Config, StyleGAN
 from tlgan_tui.generators.stylegan.snapshot import Record, snapshot_generator
 from tlgan_tui.safe_text import quoted, shown
 
+if TYPE_CHECKING:
+    from tlgan_tui.generators.stylegan.discriminator_files import DiscriminatorCheckpoint
+
 FORMAT = "tlgan-stylegan/1"
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 LAYOUTS_READ = (
@@ -41,6 +44,9 @@ LAYOUTS_READ = (
     f"rosinality stylegan2-pytorch .pt (g_ema + latent_avg), tlgan safetensors ({FORMAT})"
 )
 MAX_MAPPING_LAYERS = 32
+DISCRIMINATOR_PREFIX = "discriminator."
+"""Where tlgan's safetensors keep a discriminator's tensors (its configuration: the metadata's
+"discriminator"); stylegan.discriminator_files reads them."""
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,9 @@ def read_stylegan(path: str | Path) -> StyleGANCheckpoint:
     raise CheckpointError(f"{path} is neither a pickle nor safetensors: not a StyleGAN layout tlgan reads ({LAYOUTS_READ})")
 
 
-def write_tlgan(checkpoint: StyleGANCheckpoint, path: str | Path) -> Path:
-    """Write a generator in tlgan's own safetensors layout, atomically (lossless: float32 as read)."""
+def write_tlgan(checkpoint: StyleGANCheckpoint, path: str | Path, discriminator: DiscriminatorCheckpoint | None = None) -> Path:
+    """Write a generator (and its discriminator, when given) in tlgan's own safetensors layout,
+    atomically (lossless: float32 as read)."""
     metadata = {
         "format": FORMAT,
         "kind": checkpoint.kind,
@@ -130,14 +137,27 @@ def write_tlgan(checkpoint: StyleGANCheckpoint, path: str | Path) -> Path:
         "source": checkpoint.source,
     }
     state = {key: value.contiguous() for key, value in checkpoint.state.items()}
+    if discriminator is not None:
+        metadata["discriminator"] = json.dumps(discriminator.config.to_dict())
+        state.update({DISCRIMINATOR_PREFIX + key: value.contiguous() for key, value in discriminator.state.items()})
     return atomic_write_bytes(path, safetensors_bytes(state, metadata=metadata))
 
 
-def convert_stylegan(source: str | Path, out: str | Path) -> StyleGANCheckpoint:
-    """Read a StyleGAN generator in any layout and write it as tlgan safetensors."""
+def convert_stylegan(source: str | Path, out: str | Path) -> tuple[StyleGANCheckpoint, str]:
+    """Read a StyleGAN generator in any layout and write it as tlgan safetensors, with its
+    discriminator where the source has one tlgan reads (projection uses its features). Returns
+    the generator and what became of the discriminator, in words."""
+    from tlgan_tui.generators.stylegan.discriminator_files import read_discriminator
+
     checkpoint = read_stylegan(source)
-    write_tlgan(checkpoint, out)
-    return checkpoint
+    try:
+        discriminator = read_discriminator(source)
+        kept = "with its discriminator" if discriminator is not None else "without a discriminator (the source has none tlgan reads)"
+    except CheckpointError as error:
+        # The generator is sound and is what convert is for; the discriminator is optional.
+        discriminator, kept = None, f"without its discriminator ({error})"
+    write_tlgan(checkpoint, out, discriminator)
+    return checkpoint, kept
 
 
 def is_stylegan_file(path: str | Path) -> bool:
@@ -235,7 +255,7 @@ def _translated(
             continue
         state[key] = value.contiguous()
         used.add(their_key)
-    _check_filters(theirs, path)
+    check_resample_filters(theirs, path)
     if problems:
         raise CheckpointError(f"{path} does not match the {config.resolution} px {kind} its keys describe: {'; '.join(problems[:4])}")
     unknown = [key for key in theirs if key not in used and not key.endswith(IGNORED_SUFFIXES)]
@@ -249,7 +269,7 @@ IGNORED_SUFFIXES = ("resample_filter", "up_filter", "down_filter", ".kernel")
 upsample kernels) are the fixed [1,3,3,1] (checked); StyleGAN3's are read by its config reader."""
 
 
-def _check_filters(theirs: dict[str, torch.Tensor], path: Path) -> None:
+def check_resample_filters(theirs: dict[str, torch.Tensor], path: Path) -> None:
     expected = lowpass_2d(torch.tensor(RESAMPLE_TAPS))
     for key, value in theirs.items():
         if not key.endswith(("resample_filter", ".kernel")):
@@ -339,7 +359,7 @@ def _from_tlgan(path: Path) -> StyleGANCheckpoint:
             raise ValueError(f"kind {kind!r}")
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: its {FORMAT} metadata is malformed ({type(error).__name__}: {shown(error)})") from error
-    state = read_checkpoint(path)
+    state = {key: value for key, value in read_checkpoint(path).items() if not key.startswith(DISCRIMINATOR_PREFIX)}
     expected = build_network(kind, config).state_dict()
     problems = [key for key in expected if key not in state or tuple(state[key].shape) != tuple(expected[key].shape)]
     extra = [key for key in state if key not in expected]
