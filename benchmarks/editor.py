@@ -204,10 +204,24 @@ async def latency(app: EditorApp, presses: int) -> dict[str, float]:
     }
 
 
+STEPS_TO_BAR_END = 6
+"""Presses from 0 to the end of a bar (+-3 at the editor's step of 0.5): a further press in that
+direction changes nothing (the editor says so), so a held key turns to the next axis first."""
+
+
+def held_key_name(i: int, axes: int) -> str:
+    """The i-th repeat of a held key: six steps along an axis, then the next axis; once every
+    axis has been walked, back the other way. Every step shows a face not shown before on that pass."""
+    if i % (STEPS_TO_BAR_END + 1) == STEPS_TO_BAR_END:
+        return "j"
+    walked = i // ((STEPS_TO_BAR_END + 1) * axes)
+    return "l" if walked % 2 == 0 else "h"
+
+
 async def held_key(app: EditorApp, seconds: float, rate: float) -> dict[str, float]:
-    """A key held down: repeats at `rate` per second (every 20th repeat selects the next axis,
-    so every face is new); frames painted per second, and how long after the last repeat the
-    preview shows the final face."""
+    """A key held down: repeats at `rate` per second (see `held_key_name`: every repeat shows a
+    new face); frames painted per second, and how long after the last repeat the preview shows
+    the final face."""
     probe = Probe(app)
     await settle(app)
     painted_before = probe.frames_painted
@@ -215,7 +229,7 @@ async def held_key(app: EditorApp, seconds: float, rate: float) -> dict[str, flo
     start = time.perf_counter()
     sent = 0
     while time.perf_counter() - start < seconds:
-        press(app, "j" if sent % 20 == 19 else "l")  # up an axis, then the next: new faces only
+        press(app, held_key_name(sent, len(app.session.axes)))
         sent += 1
         next_at = start + sent * interval
         await asyncio.sleep(max(0.0, next_at - time.perf_counter()))

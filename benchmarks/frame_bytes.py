@@ -53,14 +53,17 @@ async def measure(engine: Engine, linked: bool) -> dict[str, float]:
             await settle(pilot)
             await asyncio.sleep(1)
             per_press = []
-            for _ in range(10):
+            for i in range(10):
+                if i == 6:  # six steps reach the end of the bar (+3): the next axis
+                    await pilot.press("j")
+                    await asyncio.sleep(1.0)
                 before = sum(written)
                 await pilot.press("l")
                 await asyncio.sleep(1.0)
                 per_press.append(sum(written) - before)
             before = sum(written)
-            for _ in range(90):
-                await pilot.press("l")
+            for i in range(90):
+                await pilot.press("j" if i % 7 == 0 else "l")  # the next axis, then six steps to its end: a new face on every step
                 await asyncio.sleep(1 / 30)
             await asyncio.sleep(1.5)
             held = sum(written) - before

@@ -299,7 +299,10 @@ def measure(link: Link, folder: Path, code: Path, mbit: float, size: tuple[int, 
         start = time.perf_counter()
         held_changes, keys = 0, 0
         while time.perf_counter() - start < HOLD_SECONDS:
-            pane.keys("j" if keys % 20 == 19 else "l")
+            # The next axis, then six steps from 0 to the end of its bar (+3 at a step of 0.5),
+            # where a further press would change nothing: every step shows a new face (90
+            # presses walk 13 axes; the default model has 23).
+            pane.keys("j" if keys % 7 == 0 else "l")
             keys += 1
             next_at = start + keys / REPEAT_RATE
             while time.perf_counter() < next_at:
