@@ -182,6 +182,8 @@ def test_offsets_stop_at_the_end_of_the_bar_and_say_so(engine, tmp_path):
     gender = engine.axes.axis("gender")
     assert rows["offset"] == 3.0
     assert any("+3" in text and "gender" in text for text in rows["notices"])
+    # The key kept going past the end (8 presses of 2 for a bar of 3): said once, not stacked.
+    assert sum("gender stops at +3" in text for text in rows["notices"]) == 1
     assert "+3.00" in rows["gender"] and gender.format_value(3.0) in rows["gender"]  # the raw offset beside the unit
     assert "▶" not in rows["gender"]  # the bar is not pinned past its end
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from functools import partial
 from pathlib import Path
 
@@ -43,6 +44,8 @@ MIN_PREVIEW_WIDTH = 26
 keeps this many columns; below that the units go and the offsets stay."""
 MIN_AXES_WIDTH = 40
 BIG_MOVE = 5
+BAR_END_NOTICE = 3.0
+"""Seconds the "stops at the end of its bar" notice stays; it is not said again meanwhile."""
 EXPORT_BATCH = 16
 PREFETCH_STEPS = (1, -1)
 """While nothing else is asked for, the preview draws the faces one step either way along the
@@ -103,6 +106,8 @@ class EditorScreen(Screen):
         self.out = Path(out)
         self.graphics = graphics
         self._export_cancel: threading.Event | None = None
+        self._bar_end_said: tuple[str, float, float] | None = None
+        """(axis, end, when) of the last bar-end notice."""
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -278,8 +283,17 @@ class EditorScreen(Screen):
             return
         target = self.session.target(name, steps)
         if target != round(self.session.recipe.offsets.get(name, 0.0) + steps * self.session.step, 6):
-            self.notify(f"{name} stops at {math.copysign(EDIT_RANGE, steps):+g}, the end of its bar: faces further out stop looking like faces", timeout=3)
+            self._say_bar_end(name, math.copysign(EDIT_RANGE, steps))
         self._edit(lambda: self.session.move(name, steps))
+
+    def _say_bar_end(self, name: str, end: float) -> None:
+        """Say once that an axis stops at the end of its bar: a key held there repeats 30 times
+        a second, and a notice for each would stack over the face (and cross a slow link)."""
+        now = time.monotonic()
+        if self._bar_end_said is not None and self._bar_end_said[:2] == (name, end) and now - self._bar_end_said[2] < BAR_END_NOTICE:
+            return
+        self._bar_end_said = (name, end, now)
+        self.notify(f"{name} stops at {end:+g}, the end of its bar: faces further out stop looking like faces", timeout=BAR_END_NOTICE)
 
     def action_reset_axis(self) -> None:
         if self.session.selected:
