@@ -81,7 +81,8 @@ def project(
         raise PhotoError(f"faces to project must be {generator.resolution}x{generator.resolution} RGB, got {targets.shape[1:]}")
     device = generator.device
     loss = loss.to(device)
-    target = torch.as_tensor(np.array(targets, copy=True)).to(device)  # a copy: callers' arrays may be read-only.permute(0, 3, 1, 2).float() / 127.5 - 1
+    # A copy: a caller's array may be read-only, which torch cannot take without a warning.
+    target = torch.from_numpy(np.array(targets, copy=True)).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1
     identity = _identity(generator, targets, settings, loss)
     resumed = _resume(state_path, identity)
     if resumed is not None:
