@@ -161,9 +161,9 @@ def test_a_name_that_is_a_shipped_axis_or_not_a_name_is_refused_in_the_prompt(en
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             await pilot.press("t", *"gender", "enter")
-            record["taken"] = str(pilot.app.screen.query_one("#name-problem").render())
+            record["taken"] = str(pilot.app.screen.query_one("#prompt-problem").render())
             await pilot.press(*["backspace"] * 6, *"Blond hair", "enter")
-            record["bad"] = str(pilot.app.screen.query_one("#name-problem").render())
+            record["bad"] = str(pilot.app.screen.query_one("#prompt-problem").render())
             await pilot.press("escape")
         app.writer.close()
 

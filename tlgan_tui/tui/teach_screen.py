@@ -17,8 +17,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
 from textual.worker import Worker, WorkerState
 
 from tlgan_tui.axes import AxisSet
@@ -29,6 +29,7 @@ from tlgan_tui.latest import LatestWins
 from tlgan_tui.paths import user_axes_path, user_labels_path
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.teach import Answer, Boundary, FacePool, Taught, check_axis_name, face_key, fit_answers
+from tlgan_tui.tui.prompt_screen import Prompt
 from tlgan_tui.tui.widgets.preview import FacePreview, Frame, layout_lines
 from tlgan_tui.user_axes import check_free_name, save_axis, taught_axis
 
@@ -44,39 +45,6 @@ class FitReady(Message):
         super().__init__()
         self.result = result
         self.error = error
-
-
-class NamePrompt(ModalScreen[str | None]):
-    """Asks for the attribute's name; dismissed with a valid name or None."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="teach.name-cancel")]
-
-    DEFAULT_CSS = """
-    NamePrompt { align: center middle; }
-    NamePrompt > Vertical {
-        width: 80; max-width: 100%; height: auto;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    NamePrompt #name-problem { color: $error; }
-    """
-
-    def __init__(self, check: Callable[[str], str]) -> None:
-        super().__init__()
-        self.check = check
-
-    def compose(self) -> ComposeResult:
-        with Vertical() as box:
-            box.border_title = "Teach an axis"
-            box.border_subtitle = "enter starts · esc cancels"
-            yield Static("The attribute to teach, e.g. eyeglasses or blond-hair. A name taught before goes on from its answers.", markup=False)
-            yield Input(placeholder="name")
-            yield Static(id="name-problem", markup=False)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        try:
-            self.dismiss(self.check(event.value.strip()))
-        except TlganError as error:
-            self.query_one("#name-problem", Static).update(str(error))
 
 
 class TeachScreen(Screen[AxisSet | None]):
@@ -329,4 +297,5 @@ def start_teaching(app, engine: Engine, axes: AxisSet, done: Callable[[AxisSet |
             labels = LabelsFile(user_labels_path(generator.id, name), generator.id)
             app.push_screen(TeachScreen(engine, name, labels, str(target), seed), done)
 
-    app.push_screen(NamePrompt(check), named)
+    hint = "The attribute to teach, e.g. eyeglasses or blond-hair. A name taught before goes on from its answers."
+    app.push_screen(Prompt("Teach an axis", hint, placeholder="name", enter="starts", check=check), named)
