@@ -140,6 +140,18 @@ async def wait_until(condition: Callable[[], object], what: str, timeout: float 
         await asyncio.sleep(0.005)
 
 
+async def until(pilot, condition: Callable[[], object], what: str = "the screen to get there", tries: int = 3000) -> None:
+    """Let the app handle its messages until `condition()` holds, checking after each pause (a
+    pause lets a screen push or a worker's message land, which a wall-clock wait alone does not);
+    fail after `tries` checks, saying what was awaited."""
+    for _ in range(tries):
+        await pilot.pause()
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"gave up waiting for {what} after {tries} checks")
+
+
 async def run_command(pilot, text: str, path: Path | str | None = None) -> None:
     """As a person does it: ctrl+p, type `text`, enter on the first hit once it shows; for a
     command that asks for a file, `path` is typed (pasted) into the prompt and entered."""

@@ -14,7 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.editor_support import bar_row, make_app, notices, settle
+from tests.editor_support import bar_row, make_app, notices, settle, until
 from tlgan_tui.cli import main
 from tlgan_tui.errors import TeachError
 from tlgan_tui.labelers import load_labeler
@@ -49,21 +49,12 @@ def answered(engine, emotion, seeds, yes) -> list[Answer]:
     return [Answer(r, bool(p > 0.5) if yes is None else yes) for r, p in zip(recipes, happy(engine, emotion, recipes))]
 
 
-async def until(pilot, condition, tries: int = 3000) -> None:
-    for _ in range(tries):
-        await pilot.pause()
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the screen did not get there")
-
-
 async def teach(pilot, name: str) -> TeachScreen:
     await pilot.press("t")
     await pilot.press(*name, "enter")
-    await until(pilot, lambda: isinstance(pilot.app.screen, TeachScreen))
+    await until(pilot, lambda: isinstance(pilot.app.screen, TeachScreen), "the teach screen")
     screen = pilot.app.screen
-    await until(pilot, lambda: screen.settled)
+    await until(pilot, lambda: screen.settled, "the teach screen to settle")
     return screen
 
 
@@ -79,7 +70,7 @@ def test_a_person_answering_from_a_predictor_teaches_smiling_in_40_answers(engin
             for _ in range(MAX_ANSWERS):
                 face = screen.choices[screen.cursor]
                 await pilot.press("y" if happy(engine, emotion, [face])[0] > 0.5 else "n")
-            await until(pilot, lambda: screen.settled)
+            await until(pilot, lambda: screen.settled, "the teach screen to settle")
             record["fit"] = pilot.app.screen.query_one("#teach-fit").render().plain
             record["yes"] = sum(a.label for a in screen.answers)
             await pilot.press("escape")
@@ -118,7 +109,7 @@ def test_one_sided_answers_say_why_there_is_no_axis_and_keep_every_answer(engine
             await settle(pilot)
             screen = await teach(pilot, "everything")
             await pilot.press("y", "y", "y", "y", "y")
-            await until(pilot, lambda: screen.settled)
+            await until(pilot, lambda: screen.settled, "the teach screen to settle")
             record["fit"] = screen.query_one("#teach-fit").render().plain
             record["kept"] = len(LabelsFile(user_labels_path(engine.generator.id, "everything")).read())
             await pilot.press("escape")

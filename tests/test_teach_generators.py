@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.editor_support import bar_row, make_app, settle
+from tests.editor_support import bar_row, make_app, settle, until
 from tests.pggan_layouts import save_interfacegan
 from tests.stylegan_fixtures import write_sg2_snapshot
 from tlgan_tui.axes import AxisSet
@@ -181,15 +181,6 @@ def test_an_axis_taught_on_one_stylegan_is_not_used_by_another(models, tmp_path,
 # -- the editor -------------------------------------------------------------------------------
 
 
-async def until(pilot, condition, tries: int = 3000) -> None:
-    for _ in range(tries):
-        await pilot.pause()
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the screen did not get there")
-
-
 @pytest.mark.slow  # the editor driven through teach mode, then opened again
 @pytest.mark.parametrize("size", [(160, 50), (80, 24)])
 def test_teaching_in_the_editor_on_stylegan_gives_a_bar_in_view_before_the_sefa_bars(models, tmp_path, monkeypatch, size):
@@ -202,13 +193,13 @@ def test_teaching_in_the_editor_on_stylegan_gives_a_bar_in_view_before_the_sefa_
         async with app.run_test(size=size) as pilot:
             await settle(pilot)
             await pilot.press("t", *"bright", "enter")
-            await until(pilot, lambda: isinstance(pilot.app.screen, TeachScreen))
+            await until(pilot, lambda: isinstance(pilot.app.screen, TeachScreen), "the teach screen")
             screen = pilot.app.screen
-            await until(pilot, lambda: screen.settled)
+            await until(pilot, lambda: screen.settled, "the teach screen to settle")
             for _ in range(12):
                 face = screen.choices[screen.cursor]
                 await pilot.press("y" if brightness(engine.render(face)[None])[0] > threshold else "n")
-            await until(pilot, lambda: screen.settled)
+            await until(pilot, lambda: screen.settled, "the teach screen to settle")
             record["fit"] = screen.query_one("#teach-fit").render().plain
             await pilot.press("escape")
             await settle(pilot)
