@@ -8,13 +8,14 @@ Channel plans list the channels per resolution 4, 8, 16, ...
 from __future__ import annotations
 
 import math
-import sys
 import types
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from tests.fake_modules import stand_in_modules
 
 NVIDIA_1024 = (512, 512, 512, 512, 256, 128, 64, 32, 16)
 ZOO_512 = (512, 512, 512, 512, 256, 128, 64, 32)
@@ -109,20 +110,11 @@ def genforce_reference(state: dict[str, torch.Tensor], z: torch.Tensor, sefa: bo
 @contextmanager
 def zoo_config_class():
     """The zoo's models.utils.config.BaseConfig, importable while a checkpoint is pickled."""
-    names = ["models", "models.utils", "models.utils.config"]
-    saved = {name: sys.modules.get(name) for name in names}
-    for name in names:
-        sys.modules[name] = types.ModuleType(name)
+    modules = {name: types.ModuleType(name) for name in ("models", "models.utils", "models.utils.config")}
     base_config = type("BaseConfig", (), {"__module__": "models.utils.config"})
-    sys.modules["models.utils.config"].BaseConfig = base_config
-    try:
+    modules["models.utils.config"].BaseConfig = base_config
+    with stand_in_modules(modules):
         yield base_config
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
 
 
 def zoo_state(channels, latent: int, seed: int, module_prefix: bool = True) -> dict[str, torch.Tensor]:

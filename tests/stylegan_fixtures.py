@@ -12,13 +12,14 @@ from __future__ import annotations
 import collections
 import contextlib
 import pickle
-import sys
 import types
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 import torch
+
+from tests.fake_modules import stand_in_modules
 
 DUMMY_SOURCE = "# a dummy network source written by tlgan's test fixture writer; never executed\n"
 RESAMPLE = np.outer([1, 3, 3, 1], [1, 3, 3, 1]) / 64.0
@@ -44,16 +45,8 @@ def nvidia_globals() -> Iterator[tuple[Any, type]]:
         "dnnlib": types.ModuleType("dnnlib"),
         "dnnlib.util": util,
     }
-    saved = {name: sys.modules.get(name) for name in names}
-    sys.modules.update(names)
-    try:
+    with stand_in_modules(names):
         yield _reconstruct_persistent_obj, easy
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
 
 
 class Persistent:
