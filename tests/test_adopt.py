@@ -10,8 +10,10 @@ from PIL import Image
 
 from tests.editor_support import drive, make_app, notices
 from tests.pggan_layouts import NVIDIA_1024, save_interfacegan
+from tlgan_tui import adoptions
 from tlgan_tui.cli import main
 from tlgan_tui.engine import Engine
+from tlgan_tui.generators.pggan_formats import read_pggan
 from tlgan_tui.paths import adopted_models_path, default_session_path
 from tlgan_tui.recipe import Recipe
 from tlgan_tui.session import Session
@@ -170,16 +172,14 @@ HOSTILE = {
     "huge": ("{" + " " * (3 * 2**20) + "}", "larger than 1 MiB"),
     "deep": ("[" * 100_000 + "]" * 100_000, "nested 100000 levels deep"),
     "not the format": (json.dumps({"models": {}}), "is not a"),
-    "escape codes in a fingerprint": (json.dumps({"format": "tlgan-adopted-models/1", "models": {"\x1b[2J\x1b]0;x\x07": {"id": "pggan-celebahq1024"}}}), "is not a fingerprint"),
-    "escape codes in an id": (json.dumps({"format": "tlgan-adopted-models/1", "models": {"a" * 64: {"id": "\x1b[31mevil"}}}), "not a published model"),
-    "a list for an entry": (json.dumps({"format": "tlgan-adopted-models/1", "models": {"a" * 64: ["pggan-celebahq1024"]}}), "not an object of strings"),
+    "too many models": (json.dumps({"format": "tlgan-adopted-models/1", "models": {f"{i:064x}": {"id": "pggan-celebahq1024"} for i in range(1001)}}), "lists 1001 models (at most 1000)"),
     "a 1000-digit number": ('{"format": "tlgan-adopted-models/1", "models": {"' + "a" * 64 + '": {"id": ' + "9" * 1000 + "}}}", "a number of 1000 digits"),
 }
 
 
 @pytest.mark.parametrize("case", HOSTILE)
 @pytest.mark.parametrize("command", ["info", "adopt"])
-def test_a_hostile_adopted_models_file_is_one_line_and_exit_code_2(capsys, small, case, command):
+def test_an_adopted_models_file_unusable_as_a_whole_is_one_line_and_exit_code_2(capsys, small, case, command):
     text, message = HOSTILE[case]
     path = adopted_models_path()
     path.parent.mkdir(parents=True)
@@ -199,3 +199,78 @@ def test_convert_still_converts_when_the_adopted_models_file_is_unusable(capsys,
     code, out, err = run(capsys, "convert", str(small), str(tmp_path / "small.safetensors"))
     assert code == 0 and "wrote" in out and (tmp_path / "small.safetensors").is_file()
     assert err.startswith("tlgan: note: ") and "adopted-models" in err and len(err.strip().splitlines()) == 1
+
+
+def write_adoptions(models: dict) -> str:
+    path = adopted_models_path()
+    path.parent.mkdir(parents=True)
+    text = json.dumps({"format": "tlgan-adopted-models/1", "models": models})
+    path.write_text(text)
+    return text
+
+
+def adopted_models_notes(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("tlgan: note:") and "adopted-models" in line]
+
+
+@pytest.mark.slow  # two pg-GANs of the published 256 network
+def test_an_entry_of_an_id_tlgan_does_not_know_is_skipped_once_and_kept_when_another_model_is_adopted(capsys, tmp_path):
+    adopted = save_interfacegan(tmp_path / "zoo.pth", NVIDIA_1024[:7], 512)
+    another = save_interfacegan(tmp_path / "another.pth", NVIDIA_1024[:7], 512, seed=1)
+    fingerprint = read_pggan(adopted).fingerprint
+    good = {"id": "pggan-zoo-celebahq256", "weights": str(adopted), "date": "2026-11-30"}
+    # What a newer tlgan that knows more published models might write.
+    newer = {"id": "pggan-ffhq2048", "weights": "/home/me/ffhq2048.pth", "date": "2027-03-01", "from": "tlgan 9"}
+    write_adoptions({fingerprint: good, "c" * 64: newer})
+
+    code, out, err = run(capsys, "info", "--generator", "pggan", "--weights", str(adopted))
+    assert code == 0 and "generator    pggan-zoo-celebahq256:" in out and "adopted by `tlgan axes adopt`" in out, err
+    [note] = adopted_models_notes(err)
+    assert str(adopted_models_path()) in note and "the entry of cccccccccccc names 'pggan-ffhq2048'" in note
+    assert "the other adoptions are used" in note and "correct or delete that entry" in note
+
+    # Said once: the next model opened in the same process says it no more.
+    code, out, err = run(capsys, "info", "--generator", "pggan", "--weights", str(another))
+    assert code == 0 and "named by its weights" in out and not adopted_models_notes(err), err
+
+    code, out, err = run(capsys, "axes", "adopt", "pggan-zoo-celebahq256", "--generator", "pggan", "--weights", str(another))
+    assert code == 0 and "now opens as pggan-zoo-celebahq256" in out, err
+    models = json.loads(adopted_models_path().read_text())["models"]
+    assert models["c" * 64] == newer and models[fingerprint] == good
+    assert models[read_pggan(another).fingerprint]["id"] == "pggan-zoo-celebahq256"
+
+    code, out, err = run(capsys, "axes", "forget", "--generator", "pggan", "--weights", str(adopted))
+    assert code == 0 and "opens as pggan256-" in out, err
+    assert json.loads(adopted_models_path().read_text())["models"]["c" * 64] == newer
+
+
+BAD_ENTRIES = {
+    "escape codes in a fingerprint": ({"\x1b[2J\x1b]0;x\x07": {"id": "pggan-celebahq1024"}}, "x1b[2J\\\\x1b]0;x\\\\x07' is not a fingerprint"),
+    "escape codes in an id": ({"a" * 64: {"id": "\x1b[31mevil"}}, "the entry of aaaaaaaaaaaa names '\\\\x1b[31mevil', not a published model tlgan knows"),
+    "a list for an entry": ({"a" * 64: ["pggan-celebahq1024"]}, "the entry of aaaaaaaaaaaa is not an object of strings"),
+    "a number for a date": ({"a" * 64: {"id": "pggan-celebahq1024", "date": 20261130}}, "the entry of aaaaaaaaaaaa is not an object of strings"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ENTRIES)
+def test_a_bad_entry_is_one_escaped_note_and_the_command_goes_on(capsys, small, tmp_path, case):
+    entries, message = BAD_ENTRIES[case]
+    other = {"b" * 64: {"id": "pggan-zoo-celebahq512", "weights": "/elsewhere/zoo.pth", "date": "2026-11-01"}}
+    text = write_adoptions({**other, **entries})
+    code, out, err = run(capsys, "info", "--generator", "pggan", "--weights", str(small))
+    assert code == 0 and "named by its weights" in out, err
+    assert adoptions.adoptions().keys() == other.keys()
+    [note] = adopted_models_notes(err)
+    assert message in note and "an entry tlgan skips" in note and "\x1b" not in err and "\x07" not in err
+    code, out, err = run(capsys, "convert", str(small), str(tmp_path / "small.safetensors"))
+    assert code == 0 and not err, err  # said already in this process
+    assert adopted_models_path().read_text() == text  # reading never rewrites the file
+
+
+def test_many_bad_entries_are_one_line_naming_the_first_three(small):
+    write_adoptions({f"{i:064x}": {"id": f"future-{i}"} for i in range(5)})
+    notes = [note for note in Engine.open("pggan", str(small), "cpu").notes if "adopted-models" in note]
+    assert len(notes) == 1 and "has 5 entries tlgan skips" in notes[0] and "and 2 more" in notes[0]
+    assert all(f"'future-{i}'" in notes[0] for i in range(3)) and "'future-3'" not in notes[0]
+    assert "correct or delete those entries" in notes[0]
+    assert not any("adopted-models" in note for note in Engine.open("pggan", str(small), "cpu").notes)

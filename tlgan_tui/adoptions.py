@@ -6,7 +6,10 @@ CelebA-HQ model, whose file cannot be recognised here, opens as `pggan1024-<fing
 its user says what it is (`tlgan axes adopt pggan-celebahq1024 ...`). From then on the same
 weights, in any layout and after `tlgan convert`, open as the published id, with its published
 axes and the sessions, recipes and taught axes kept under that id. The file is the user's own,
-but it is read as any file is: with size and depth limits, every entry checked.
+but it is read as any file is: with size and depth limits, every entry checked. A file that is
+not this format at all is refused whole; an entry that cannot be used (an id this tlgan does
+not know, written by a newer one or by hand) is skipped with one note per process, and kept
+unchanged when `adopt` or `forget` rewrites the file.
 
     {"format": "tlgan-adopted-models/1",
      "models": {"<sha256 of the weights>": {"id": "pggan-celebahq1024", "weights": "/path/when/adopted",
@@ -50,32 +53,86 @@ def _problem(path: Path, what: str) -> AdoptionError:
     return AdoptionError(f"your adopted-models file {shown(path)} cannot be used: {what}; fix it or move it away")
 
 
-def adoptions() -> dict[str, Adoption]:
-    """Every adoption the user made, by fingerprint ({} when there is no file)."""
+@dataclass
+class _Contents:
+    found: dict[str, Adoption]
+    skipped: dict[str, object]
+    """Entries this tlgan cannot use, as they were in the file: written back unchanged, since a
+    newer tlgan may have written them (an id it knows) and they are the user's."""
+
+
+_unsaid: dict[str, None] = {}
+"""Lines about skipped entries not yet given to the user (an ordered set)."""
+_said: set[str] = set()
+"""Lines given already: a file is read each time a pg-GAN opens, its problem is said once."""
+
+
+def _entry_problem(fingerprint: str, entry: object) -> str | None:
+    """Why one entry cannot be used, or None when it can."""
+    if not FINGERPRINT.fullmatch(fingerprint):
+        return f"{quoted(fingerprint, 80)} is not a fingerprint (64 hexadecimal digits)"
+    if not isinstance(entry, dict) or not all(isinstance(entry.get(key, ""), str) for key in ("id", "weights", "date")):
+        return f"the entry of {fingerprint[:12]} is not an object of strings id, weights, date"
+    if entry.get("id") not in PUBLISHED:
+        return f"the entry of {fingerprint[:12]} names {quoted(entry.get('id', ''), 80)}, not a published model tlgan knows ({', '.join(PUBLISHED)})"
+    return None
+
+
+def _skipped_line(path: Path, problems: list[str]) -> str:
+    shown_problems = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    entries = "an entry" if len(problems) == 1 else f"{len(problems)} entries"
+    return shown(
+        f"your adopted-models file {path} has {entries} tlgan skips ({shown_problems}); the other adoptions are used "
+        f"and the file keeps what it skips as it is: correct or delete {'that entry' if len(problems) == 1 else 'those entries'} "
+        f"in it (a newer tlgan may have written {'it' if len(problems) == 1 else 'them'})",
+        2000,
+    )
+
+
+def _read() -> _Contents:
     path = paths.adopted_models_path()
     if not path.is_file():
-        return {}
+        return _Contents({}, {})
     data = userjson.read(path, "adopted-models file", AdoptionError, MAX_BYTES)
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("models"), dict):
         raise _problem(path, f'it is not a {{"format": "{FORMAT}", "models": {{...}}}} object')
     models = data["models"]
     if len(models) > MAX_MODELS:
         raise _problem(path, f"it lists {len(models)} models (at most {MAX_MODELS})")
-    found = {}
+    contents = _Contents({}, {})
+    problems = []
     for fingerprint, entry in models.items():
-        if not FINGERPRINT.fullmatch(fingerprint):
-            raise _problem(path, f"{quoted(fingerprint, 80)} is not a fingerprint (64 hexadecimal digits)")
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(key, ""), str) for key in ("id", "weights", "date")):
-            raise _problem(path, f"the entry of {fingerprint[:12]} is not an object of strings id, weights, date")
-        if entry.get("id") not in PUBLISHED:
-            raise _problem(path, f"the entry of {fingerprint[:12]} names {quoted(entry.get('id'), 80)}, not a published model tlgan knows ({', '.join(PUBLISHED)})")
-        found[fingerprint] = Adoption(fingerprint, entry["id"], entry.get("weights", ""), entry.get("date", ""))
-    return found
+        problem = _entry_problem(fingerprint, entry)
+        if problem is not None:
+            contents.skipped[fingerprint] = entry
+            problems.append(problem)
+        else:
+            contents.found[fingerprint] = Adoption(fingerprint, entry["id"], entry.get("weights", ""), entry.get("date", ""))
+    if problems and (line := _skipped_line(path, problems)) not in _said:
+        _unsaid[line] = None
+    return contents
 
 
-def _write(found: dict[str, Adoption]) -> Path:
+def adoptions() -> dict[str, Adoption]:
+    """Every adoption the user made, by fingerprint ({} when there is no file). An entry that
+    cannot be used is skipped (`unsaid_notes` says so); a file that cannot be used at all is
+    AdoptionError."""
+    return _read().found
+
+
+def unsaid_notes() -> tuple[str, ...]:
+    """One line for each adopted-models file read with entries skipped that the user has not
+    been told about yet in this process; each is given out once."""
+    lines = tuple(_unsaid)
+    _said.update(lines)
+    _unsaid.clear()
+    return lines
+
+
+def _write(contents: _Contents) -> Path:
     path = paths.adopted_models_path()
-    models = {a.fingerprint: {"id": a.model_id, "weights": a.weights, "date": a.date} for a in found.values()}
+    models = {a.fingerprint: {"id": a.model_id, "weights": a.weights, "date": a.date} for a in contents.found.values()}
+    models.update(contents.skipped)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -87,19 +144,21 @@ def adopt(identity: Identity, latent_dim: int, channels: tuple[int, ...], model_
     """Remember that the weights of `identity` are the published model `model_id`; refused when
     their architecture cannot be that model's. Returns the adoption it replaces, if any."""
     check_fits(model_id, latent_dim, channels, weights)
-    found = adoptions()
-    before = found.get(identity.fingerprint)
-    found[identity.fingerprint] = Adoption(identity.fingerprint, model_id, str(Path(weights).absolute()), datetime.now(timezone.utc).strftime("%Y-%m-%d"))
-    _write(found)
+    contents = _read()
+    before = contents.found.get(identity.fingerprint)
+    # The user says now what these weights are: that replaces an entry for them tlgan skipped.
+    contents.skipped.pop(identity.fingerprint, None)
+    contents.found[identity.fingerprint] = Adoption(identity.fingerprint, model_id, str(Path(weights).absolute()), datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    _write(contents)
     return before
 
 
 def forget(fingerprint: str) -> Adoption | None:
     """Forget the adoption of these weights; the one forgotten, or None when there was none."""
-    found = adoptions()
-    gone = found.pop(fingerprint, None)
+    contents = _read()
+    gone = contents.found.pop(fingerprint, None)
     if gone is not None:
-        _write(found)
+        _write(contents)
     return gone
 
 

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tlgan_tui.adoptions import adoption_hint, adoption_suggestion
+from tlgan_tui.adoptions import adoption_hint, adoption_suggestion, unsaid_notes
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.errors import AxisFileError
 from tlgan_tui.generators import Generator, load_generator
@@ -75,7 +75,7 @@ class Engine:
         """`as_model`: a published pg-GAN id the weights open as for this engine (adoptions.py)."""
         model = load_generator(generator, weights, device, precision, truncation, as_model)
         hint = adoption_hint(model) if axes is None else None
-        return cls(model, load_axes_for(model, axes), (hint,) if hint else ())
+        return cls(model, load_axes_for(model, axes), unsaid_notes() + ((hint,) if hint else ()))
 
     def new_recipe(self, seed: int | None = None) -> Recipe:
         """A face from a seed (random if None), with the generator's truncation where it has one."""

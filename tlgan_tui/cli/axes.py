@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tlgan_tui.cli.common import QUALITY_LABELS, UsageError, add_model_options, format_quality, identity_line, open_engine
+from tlgan_tui.cli.common import QUALITY_LABELS, UsageError, add_model_options, format_quality, identity_line, open_engine, say_notes
 
 HELP = (
     "list the axes of the model in use, with their fit quality; `axes import FILE.npy --name NAME --out FILE.npz` adds published "
@@ -66,6 +66,7 @@ def adopt_or_forget(args: argparse.Namespace) -> int:
         raise UsageError(f"--axes and --as-model do not go with `tlgan axes {args.action}`")
     checkpoint = read_pggan(args.weights)
     identity = pggan_identity(checkpoint)
+    say_notes(adoptions.unsaid_notes())
     weights = shown(args.weights)
     if args.action == "forget":
         gone = adoptions.forget(checkpoint.fingerprint)

@@ -8,7 +8,7 @@ import dataclasses
 import math
 import sys
 import time
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from tlgan_tui.errors import TlganError
 
@@ -98,9 +98,15 @@ def open_engine(args: argparse.Namespace, print_notes: bool = True):
     from tlgan_tui.engine import Engine
 
     engine = Engine.open(args.generator, args.weights, args.device, args.axes, args.precision, args.truncation, args.as_model)
-    for note in engine.notes if print_notes else ():
-        print(f"tlgan: note: {note}", file=sys.stderr)
+    if print_notes:
+        say_notes(engine.notes)
     return engine
+
+
+def say_notes(notes: Iterable[str]) -> None:
+    """What the user should know but need not stop for, on stderr, one line each."""
+    for note in notes:
+        print(f"tlgan: note: {note}", file=sys.stderr)
 
 
 def published_id(engine) -> str | None:

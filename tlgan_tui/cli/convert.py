@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tlgan_tui.cli.common import UsageError
+from tlgan_tui.cli.common import UsageError, say_notes
 
 HELP = "write a pg-GAN checkpoint or a StyleGAN snapshot (any layout tlgan reads) as tlgan safetensors"
 
@@ -18,7 +17,7 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tlgan_tui.adoptions import adoptions
+    from tlgan_tui.adoptions import adoptions, unsaid_notes
     from tlgan_tui.errors import AdoptionError
     from tlgan_tui.generators.pggan import PGGANCheckpoint
     from tlgan_tui.generators.pggan_formats import convert_checkpoint
@@ -37,8 +36,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         adopted = adoptions().get(checkpoint.fingerprint) if isinstance(checkpoint, PGGANCheckpoint) else None
     except AdoptionError as error:  # the file is written: the conversion went well, the note cannot be given
-        print(f"tlgan: note: {error}", file=sys.stderr)
+        say_notes([str(error)])
         return 0
+    say_notes(unsaid_notes())
     if adopted is not None:
         print(f"the weights are adopted as {adopted.model_id}: {args.output} opens as {adopted.model_id} too (same weights, same fingerprint)")
     return 0
