@@ -141,9 +141,9 @@ async def wait_until(condition: Callable[[], object], what: str, timeout: float 
 
 
 async def until(pilot, condition: Callable[[], object], what: str = "the screen to get there", tries: int = 3000) -> None:
-    """Let the app handle its messages until `condition()` holds, checking after each pause (a
-    pause lets a screen push or a worker's message land, which a wall-clock wait alone does not);
-    fail after `tries` checks, saying what was awaited."""
+    """Let the app run until `condition()` holds, checking after each `pilot.pause()` (which
+    lets the app handle what is queued: a screen pushed, a worker's result); unlike
+    `wait_until`'s time limit, it gives up after `tries` checks, saying what was awaited."""
     for _ in range(tries):
         await pilot.pause()
         if condition():
