@@ -133,14 +133,30 @@ def key_lines(keys: np.ndarray, truecolor: bool = False) -> list[list[Segment]]:
     return lines
 
 
-def visible_changes(shown: np.ndarray, wanted: np.ndarray, threshold: int) -> np.ndarray:
-    """Which cells of `shown` differ from `wanted` (cell keys of one shape) by more than
-    `threshold` (0-255) in any channel of either half: the cells worth sending over a slow
-    link. With threshold 0, every cell that differs at all."""
-    changed = np.zeros(shown.shape, dtype=bool)
+def cell_errors(shown: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """How far each cell of `shown` is from `wanted` (cell keys of one shape): the largest
+    difference (0-255) in any channel of either half."""
+    errors = np.zeros(shown.shape, dtype=np.int64)
     for shift in (0, 8, 16, 24, 32, 40):
-        changed |= np.abs(((shown >> shift) & 255) - ((wanted >> shift) & 255)) > threshold
-    return changed
+        np.maximum(errors, np.abs(((shown >> shift) & 255) - ((wanted >> shift) & 255)), out=errors)
+    return errors
+
+
+def visible_changes(shown: np.ndarray, wanted: np.ndarray, threshold: int) -> np.ndarray:
+    """Which cells of `shown` differ from `wanted` by more than `threshold` (see cell_errors):
+    the cells worth sending over a slow link. With threshold 0, every cell that differs at all."""
+    return cell_errors(shown, wanted) > threshold
+
+
+def worst_cells(errors: np.ndarray, threshold: int, most: int) -> np.ndarray:
+    """The cells whose error is over `threshold`, the largest first, about `most` of them at most
+    (cells as far off as the last one chosen come too)."""
+    chosen = errors > threshold
+    count, most = int(chosen.sum()), max(1, most)
+    if count > most:
+        cut = np.partition(errors[chosen], count - most)[count - most]
+        chosen &= errors >= cut
+    return chosen
 
 
 def changed_spans(changed: np.ndarray, gap: int) -> list[tuple[int, int, int]]:
