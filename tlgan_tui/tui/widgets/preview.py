@@ -462,8 +462,15 @@ class FacePreview(Widget):
     def _send_rest(self) -> None:
         """Nothing new came: send the cells still left visibly different."""
         self._rest_timer = None
+        if self.frame is None or self._flight or self._link is None:
+            return
+        if self._wanted is not None and self.frame.recipe != self._wanted[0]:
+            return  # a newer face is being drawn: it goes out whole-enough when it comes
+        if self._link.now() < self._asked_at + REST_AFTER:
+            self._send_rest_later()  # a face was asked for since this was planned
+            return
         threshold = self._rest_threshold()
-        if self.frame is not None and not self._flight and threshold is not None:
+        if threshold is not None:
             self._send(self.frame, threshold, REST_SECONDS)
 
     # -- lines ----------------------------------------------------------------------------
