@@ -3,6 +3,7 @@
     sudo .venv/bin/python benchmarks/ssh.py                     # 1, 4, 20 Mbit/s x 160x50, 250x70
     sudo .venv/bin/python benchmarks/ssh.py --rates 4 --sizes 160x50 --where client
     sudo .venv/bin/python benchmarks/ssh.py --code /tmp/old-checkout   # measure another checkout
+    sudo .venv/bin/python benchmarks/ssh.py --compress                 # the user's ssh -C
 
 Needs root, Debian's openssh-server (/usr/sbin/sshd), ssh, tmux, ip and tc; runs for minutes, so
 it stays out of CI. Everything happens inside a network namespace of its own: sshd listens on
@@ -120,8 +121,10 @@ def run(*command: str, check: bool = True, timeout: float = 30) -> str:
 class Link:
     """A network namespace with a rate-limited loopback and sshd listening on it."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, compress: bool = False) -> None:
         self.folder = folder
+        self.compress = compress
+        """The user's ssh compresses (`ssh -C`)."""
         self.namespace = f"tlgan-ssh-{os.getpid()}"
         self.sshd: subprocess.Popen | None = None
         self.key = folder / "client_key"
@@ -185,7 +188,7 @@ class Link:
 
     def ssh_command(self, tty: bool = False) -> list[str]:
         options = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes"]
-        return ["ssh", *(["-t"] if tty else []), *options, "-i", str(self.key), "-p", str(PORT), "root@127.0.0.1"]
+        return ["ssh", *(["-t"] if tty else []), *(["-C"] if self.compress else []), *options, "-i", str(self.key), "-p", str(PORT), "root@127.0.0.1"]
 
 
 class Pane:
@@ -351,6 +354,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="160x50,250x70", help="terminal sizes (default 160x50,250x70)")
     parser.add_argument("--where", default="client,server", help="where tmux runs: client (the user's terminal), server (also around the editor)")
     parser.add_argument("--presses", type=int, default=10, help="single key presses timed per run (default 10)")
+    parser.add_argument("--compress", action="store_true", help="the user's ssh compresses (ssh -C)")
     args = parser.parse_args()
     try:
         check_tools()
@@ -358,7 +362,7 @@ def main() -> None:
         sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
         places = args.where.split(",")
         rows = []
-        with tempfile.TemporaryDirectory(prefix="tlgan-ssh-") as name, Link(Path(name)) as link:
+        with tempfile.TemporaryDirectory(prefix="tlgan-ssh-") as name, Link(Path(name), args.compress) as link:
             for where in places:
                 for size in sizes:
                     for rate in rates:
@@ -367,7 +371,8 @@ def main() -> None:
                         print(f"# {where} {size[0]}x{size[1]} {rate:g} Mbit/s: {result}", file=sys.stderr, flush=True)
     except BenchmarkError as error:
         raise SystemExit(f"ssh benchmark: {error}") from None
-    print(f"Code: {args.code.resolve()}, load average at the end {os.getloadavg()[0]:.1f}\n")
+    compressed = ", ssh -C" if args.compress else ""
+    print(f"Code: {args.code.resolve()}{compressed}, load average at the end {os.getloadavg()[0]:.1f}\n")
     print("| tmux | size | link | first face | key to new face, first change p50 / p95 | key to new face, whole p50 / p95 | faces/s held | still changing after release | bytes per key press | bytes for the held key |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for where, size, rate, r in rows:

@@ -13,9 +13,9 @@ import pytest
 from textual.app import App, ComposeResult
 
 import tlgan_tui.tui.terminal_link as terminal_link
-from tlgan_tui.terminal import cell_keys, changed_spans, visible_changes
+from tlgan_tui.terminal import cell_errors, cell_keys, changed_spans, visible_changes
 from tlgan_tui.tui.terminal_link import QUERY, TerminalLink
-from tlgan_tui.tui.widgets.preview import CLOSE, VISIBLE, FacePreview, Frame, face_offset, layout_lines
+from tlgan_tui.tui.widgets.preview import CLOSE, MOVING_SECONDS, VISIBLE, FacePreview, Frame, face_offset, layout_lines
 
 from tests.editor_support import drive, make_app, settle
 
@@ -23,11 +23,12 @@ SIZE = (60, 30)
 
 
 class StandInTerminal:
-    """Reads what the preview writes to the terminal; answers only when told to."""
+    """Reads what the preview writes to the terminal; answers only when told to. `clock`: the
+    link's clock, for a test that sets how long each round trip took."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock=None) -> None:
         self.questions = 0
-        self.link = TerminalLink(self.read)
+        self.link = TerminalLink(self.read) if clock is None else TerminalLink(self.read, clock)
 
     def read(self, text: str) -> None:
         assert text == QUERY
@@ -169,6 +170,48 @@ def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_
         assert rest.any()
         assert (first | rest)[visible_changes(before.keys, after.keys, CLOSE)].all()  # now within CLOSE everywhere
         assert np.array_equal(screen_keys(preview), after.keys)
+
+    run(app, script)
+
+
+def test_over_a_very_slow_link_a_frame_sends_the_worst_cells_first_and_the_screen_comes_to_rest(engine):
+    clock = [100.0]
+    terminal = StandInTerminal(lambda: clock[0])
+    app = PreviewApp(terminal.link)
+    rate = 1800  # cells a second: a whole 60x30 face takes a second
+
+    async def script(pilot):
+        preview = app.query_one(FacePreview)
+        before, after = frame_of(engine, face(engine, 5), preview), frame_of(engine, face(engine, 5, 1.0), preview)
+
+        async def carried(cells: int) -> None:
+            """The terminal has drawn `cells` cells: the round trip the link took for them."""
+            clock[0] += 0.01 + cells / rate
+            terminal.answer()
+            await pilot.pause()
+
+        preview.show(before)
+        assert await wait_for(lambda: terminal.questions == 1, 2)
+        await carried(before.keys.size)
+        written = Written(app, preview, after)
+        shown_at = clock[0]
+        preview.show(after)  # two steps along an axis
+        assert await wait_for(lambda: terminal.questions == 2, 2)
+        first = written.take()
+        errors = cell_errors(before.keys, after.keys)
+        assert first[errors >= np.sort(errors.ravel())[-50]].all()  # the worst cells first
+        assert first.sum() < 3 * rate * MOVING_SECONDS  # as many as the link carries in MOVING_SECONDS, and the cells between
+        shown = np.where(first, after.keys, before.keys)
+        await carried(first.sum())  # nothing newer comes: the cells still off follow
+        asked = 2
+        while await wait_for(lambda: terminal.questions > asked, 0.5):
+            asked = terminal.questions
+            rest = written.take()
+            shown = np.where(rest, after.keys, shown)
+            await carried(rest.sum())
+        left = cell_errors(shown, after.keys)
+        assert 0 < left.max() <= VISIBLE  # the link is too slow for the last few levels: the screen rests
+        assert clock[0] - shown_at < 0.6  # sooner than the second a whole face takes
 
     run(app, script)
 

@@ -26,6 +26,7 @@ UPPER_HALF = "▀"
 _CACHE_LIMIT = 1 << 15
 _new_tuple = tuple.__new__  # skips the named tuples' argument handling: thousands per frame
 _COLOR_CACHE: dict[int, Color] = {}
+_DECIMAL = [str(n) for n in range(256)]
 
 
 def cells_for(columns: int, rows: int) -> int:
@@ -118,29 +119,59 @@ def key_lines(keys: np.ndarray, truecolor: bool = False) -> list[list[Segment]]:
     """Cell keys (see cell_keys) -> one line of Segments per row, equal neighbours merged."""
     width = keys.shape[1]
     # A run of equal cells starts where a cell differs from the one before it. Plain Python
-    # ints (tolist) keep the per-segment loop cheap: it runs for every live preview frame.
+    # ints and strs (tolist, _DECIMAL) keep the per-segment loop cheap: it runs for every live
+    # preview frame, and formatting six ints per cell took a third of it.
     starts = np.ones(keys.shape, dtype=bool)
     starts[:, 1:] = keys[:, 1:] != keys[:, :-1]
     # No cache of styles by colour pair: a new face shares almost none with the last one, and
     # keeping one cost more (20 %, measured) than making every style afresh.
     blocks = [UPPER_HALF * n for n in range(width + 1)]
-    style_of = CellStyle.of
+    new = CellStyle.__new__  # CellStyle.of inlined: the call cost as much as the rest
+    decimal = _DECIMAL
+    channels = [((keys >> shift) & 255).tolist() for shift in (40, 32, 24, 16, 8, 0)] if truecolor else None
     lines = []
-    for row, row_starts in zip(keys.tolist(), starts):
+    for y, (row, row_starts) in enumerate(zip(keys.tolist(), starts)):
         bounds = np.flatnonzero(row_starts).tolist()
         bounds.append(width)
-        lines.append([_new_tuple(Segment, (blocks[end - start], style_of(row[start], truecolor), None)) for start, end in zip(bounds, bounds[1:])])
+        if channels is not None:
+            r1, g1, b1, r2, g2, b2 = ([decimal[value] for value in channel[y]] for channel in channels)
+        line = []
+        append = line.append
+        for start, end in zip(bounds, bounds[1:]):
+            style = new(CellStyle)
+            style._key = row[start]
+            style._style_definition = None
+            style._hash = None
+            style._ansi = f"38;2;{r1[start]};{g1[start]};{b1[start]};48;2;{r2[start]};{g2[start]};{b2[start]}" if channels is not None else None
+            append(_new_tuple(Segment, (blocks[end - start], style, None)))
+        lines.append(line)
     return lines
 
 
-def visible_changes(shown: np.ndarray, wanted: np.ndarray, threshold: int) -> np.ndarray:
-    """Which cells of `shown` differ from `wanted` (cell keys of one shape) by more than
-    `threshold` (0-255) in any channel of either half: the cells worth sending over a slow
-    link. With threshold 0, every cell that differs at all."""
-    changed = np.zeros(shown.shape, dtype=bool)
+def cell_errors(shown: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """How far each cell of `shown` is from `wanted` (cell keys of one shape): the largest
+    difference (0-255) in any channel of either half."""
+    errors = np.zeros(shown.shape, dtype=np.int64)
     for shift in (0, 8, 16, 24, 32, 40):
-        changed |= np.abs(((shown >> shift) & 255) - ((wanted >> shift) & 255)) > threshold
-    return changed
+        np.maximum(errors, np.abs(((shown >> shift) & 255) - ((wanted >> shift) & 255)), out=errors)
+    return errors
+
+
+def visible_changes(shown: np.ndarray, wanted: np.ndarray, threshold: int) -> np.ndarray:
+    """Which cells of `shown` differ from `wanted` by more than `threshold` (see cell_errors):
+    the cells worth sending over a slow link. With threshold 0, every cell that differs at all."""
+    return cell_errors(shown, wanted) > threshold
+
+
+def worst_cells(errors: np.ndarray, threshold: int, most: int) -> np.ndarray:
+    """The cells whose error is over `threshold`, the largest first, about `most` of them at most
+    (cells as far off as the last one chosen come too)."""
+    chosen = errors > threshold
+    count, most = int(chosen.sum()), max(1, most)
+    if count > most:
+        cut = np.partition(errors[chosen], count - most)[count - most]
+        chosen &= errors >= cut
+    return chosen
 
 
 def changed_spans(changed: np.ndarray, gap: int) -> list[tuple[int, int, int]]:

@@ -54,7 +54,7 @@ class ImagePreview(FacePreview):
         """The largest square, in screen pixels, that the widget shows whole."""
         return min(self.size.width * self._cell[0], self.size.height * self._cell[1])
 
-    def _draw(self, frame: Frame, threshold: int | None) -> int:
+    def _draw(self, frame: Frame, threshold: int | None, most: int) -> int:
         """The image is sent whole (the protocols have no cells to compare)."""
         self.frame = frame
         self._painted = True

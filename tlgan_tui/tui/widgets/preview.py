@@ -10,8 +10,12 @@ key showing live frames.
 
 Flow control (tui/terminal_link.py): at most one frame is on its way to the terminal. The newest
 face waits until the terminal says the previous frame has arrived; faces in between are
-skipped, never queued. Over a slow link (the terminal's answers say so) a new face is sent as
-the cells that changed visibly only (VISIBLE), and the rest once nothing new comes (CLOSE).
+skipped, never queued. The answers also say how many cells a second the link carries. Over a
+slow link each frame is given the link time it may take: while faces change, the cells that
+changed visibly (VISIBLE), the most changed first, as many as MOVING_SECONDS of link carry; once
+the face stays, the cells still off (CLOSE) in REST_SECONDS, so the screen comes to rest soon
+after the last key. A link too slow for that leaves the last few levels (at most VISIBLE) as
+they are rather than keep the screen changing.
 """
 
 from __future__ import annotations
@@ -32,11 +36,11 @@ from textual.widget import Widget
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.terminal import cell_keys, cells_for, changed_spans, key_lines, visible_changes
-from tlgan_tui.tui import partial_updates
+from tlgan_tui.terminal import cell_errors, cell_keys, cells_for, changed_spans, key_lines, worst_cells
+from tlgan_tui.tui import screen_output
 from tlgan_tui.tui.terminal_link import PACE, TerminalLink
 
-partial_updates.install()  # sending only the changed cells relies on it
+screen_output.install()  # sending only the changed cells relies on it
 
 Renderer = Callable[[Recipe, AxisSet, int], np.ndarray]
 """(recipe, axes, side) -> the face as uint8 (side, side, 3); runs on the render thread."""
@@ -48,14 +52,25 @@ VISIBLE = 10
 by more than this (of 255): a step along an axis then sends 2-30 % of the cells."""
 CLOSE = 4
 """Once the face stays, the cells still further than this from it are sent: a difference of
-4/255 is not seen in half blocks, and sending every cell that differs at all costs as much as a whole frame
-(nearly every cell differs a little)."""
+4/255 is not seen in half blocks, and sending every cell that differs at all costs as much as a
+whole frame (nearly every cell differs a little)."""
 SPAN_GAP = 4
 """Changed cells this close are sent as one run (a cursor move costs about as much)."""
 FULL_FRAME_BUDGET = 0.04
 """A link that would take longer than this (seconds) to carry a whole frame is slow."""
-SETTLE_AFTER = 0.15
-"""Seconds without a new face before the cells left approximate are sent (see CLOSE)."""
+MOVING_SECONDS = 0.07
+"""Link time a frame may take while faces change: with the round trip, about 10 faces a second."""
+REST_AFTER = 0.06
+"""Seconds without a new face asked for before the face counts as staying (a held key repeats
+every 25-50 ms)."""
+REST_SECONDS = 0.2
+"""Link time for the cells still off once the face stays."""
+SETTLE_LIMIT = 0.35
+"""Seconds after the last face asked for until which cells off by CLOSE are still sent; after
+that only those off by more than VISIBLE (a link too slow for the rest leaves it)."""
+MEASURED_FROM = 200
+"""Cells a frame needs for its round trip to say how fast the link is (a few cells' round
+trip is all latency)."""
 PAINT_RETRY, PAINT_TRIES = 0.01, 50
 """How often, and how many times, to look whether a frame has been painted before asking the
 terminal about it (a screen covered by another paints nothing: then it is taken as arrived)."""
@@ -195,12 +210,14 @@ class FacePreview(Widget):
         self._deadline: Timer | None = None
         self._waiting: Frame | None = None
         """The newest frame, waiting for the one in flight."""
-        self._slow = False
-        """The terminal's answers say a whole frame takes longer than FULL_FRAME_BUDGET."""
+        self._cells_per_second: float | None = None
+        """How fast the link carries face cells, from the terminal's last answers."""
+        self._asked_at = 0.0
+        """When the newest face was asked for (`ask`, or `show` for a preview without a renderer)."""
         self._shown_keys: np.ndarray | None = None
         """The cells on screen, where they may differ from the frame's (sent approximately)."""
-        self._approximate = False
-        """Cells on screen differ visibly from the frame's: sent again once the face stays."""
+        self._worst = 0
+        """The largest difference (of 255) left between the cells on screen and the frame's."""
         self._rest_timer: Timer | None = None
         self._painted = True
         """The lines of the newest frame have been handed to the screen."""
@@ -232,6 +249,8 @@ class FacePreview(Widget):
         """Show this face: from the frames drawn ahead, from the one being drawn, or rendered
         now (replacing any render still waiting). Never waits."""
         self._wanted = (recipe, axes)
+        if self._link is not None:
+            self._asked_at = self._link.now()
         self.refresh_frame()
 
     def refresh_frame(self) -> None:
@@ -318,18 +337,38 @@ class FacePreview(Widget):
         if self._rest_timer is not None:
             self._rest_timer.stop()
             self._rest_timer = None
+        if self._runner is None and self._link is not None:
+            self._asked_at = self._link.now()
         if self._flight:
             self._waiting = frame
             return
-        self._send(frame, VISIBLE if self._slow else None)
+        if not self._slow:
+            self._send(frame)
+        elif self._staying(frame):
+            self._send(frame, CLOSE, REST_SECONDS)
+        else:
+            self._send(frame, VISIBLE, MOVING_SECONDS)
         if self._wanted is not None and frame.recipe == self._wanted[0]:
             self.draw_ahead()
 
-    def _send(self, frame: Frame, threshold: int | None) -> None:
-        """Draw `frame`: whole, or (`threshold`) only the cells that changed by more than that."""
+    @property
+    def _slow(self) -> bool:
+        """The terminal's answers say a whole frame would take longer than FULL_FRAME_BUDGET."""
+        rate = self._cells_per_second
+        return rate is not None and self.size.width * self.size.height > rate * FULL_FRAME_BUDGET
+
+    def _staying(self, frame: Frame) -> bool:
+        """`frame` is the face asked for last, and no other was asked for since REST_AFTER."""
+        wanted = self._wanted is None or frame.recipe == self._wanted[0]
+        return self._link is not None and wanted and self._link.now() - self._asked_at >= REST_AFTER
+
+    def _send(self, frame: Frame, threshold: int | None = None, seconds: float = 0.0) -> None:
+        """Draw `frame`: whole, or (`threshold`) the cells off by more than that, the worst
+        first, as many as the link carries in `seconds`."""
         if frame is not self.frame:
             self.post_message(self.Shown(self, frame))
-        cells = self._draw(frame, threshold)
+        most = int((self._cells_per_second or 0) * seconds)
+        cells = self._draw(frame, threshold, most)
         if self._link is None:
             return
         if not cells:
@@ -341,31 +380,36 @@ class FacePreview(Widget):
         self._painted = False
         self.call_after_refresh(self._sent, self._flight, PAINT_TRIES)
 
-    def _draw(self, frame: Frame, threshold: int | None) -> int:
-        """Change what the widget shows; the number of cells that will be written."""
+    def _draw(self, frame: Frame, threshold: int | None, most: int) -> int:
+        """Change what the widget shows; the number of face cells that will be written."""
         self.frame = frame
         width, height = self.size
         shown = self._shown_keys
         if threshold is None or frame.keys is None or shown is None or shown.shape != frame.keys.shape or frame.size != (width, height) or self._strips is None:
             self._strips = None
             self._shown_keys = frame.keys
-            self._approximate = False
+            self._worst = 0
             self.refresh()
-            return width * height
-        changed = visible_changes(shown, frame.keys, threshold)
-        self._approximate = threshold > CLOSE
-        if not changed.any():
+            return frame.keys.size if frame.keys is not None else width * height
+        errors = cell_errors(shown, frame.keys)
+        spans = changed_spans(worst_cells(errors, threshold, most), SPAN_GAP)
+        if not spans:
+            self._worst = int(errors.max())
             return 0
-        # What the terminal shows: the changed cells anew, the others as they were. The widget's
-        # own lines are the frame's, exact: anything Textual repaints for other reasons (a
-        # notice closing over the face) is drawn exact, which is only better.
-        self._shown_keys = np.where(changed, frame.keys, shown)
+        # What the terminal shows: the cells in the spans anew, the others as they were. The
+        # widget's own lines are the frame's, exact: anything Textual repaints for other reasons
+        # (a notice closing over the face) is drawn exact, which is only better.
+        written = np.zeros(errors.shape, dtype=bool)
+        for y, x0, x1 in spans:
+            written[y, x0:x1] = True
+        errors[written] = 0
+        self._worst = int(errors.max())
+        self._shown_keys = np.where(written, frame.keys, shown)
         self._strips = list(frame.lines)
         rows, image_width = frame.keys.shape
         left, top = face_offset(image_width, rows, width, height)
-        spans = changed_spans(changed, SPAN_GAP)
         self.refresh(*(Region(left + x0, top + y, x1 - x0, 1) for y, x0, x1 in spans))
-        return sum(x1 - x0 for _, x0, x1 in spans)
+        return int(written.sum())
 
     def _sent(self, flight: int, tries: int) -> None:
         """The frame is written out: ask the terminal to say when it has drawn it."""
@@ -383,9 +427,9 @@ class FacePreview(Widget):
     def _arrived(self, flight: int) -> None:
         if flight != self._flight or self._link is None:
             return  # an answer that came after its wait ran out
-        round_trip = self._link.now() - self._sent_at
-        whole = self.size.width * self.size.height
-        self._slow = round_trip * whole / max(1, self._cells_sent) > FULL_FRAME_BUDGET
+        round_trip = max(1e-3, self._link.now() - self._sent_at)
+        if self._cells_sent >= MEASURED_FROM or self._cells_per_second is None:
+            self._cells_per_second = self._cells_sent / round_trip
         self._through(flight)
 
     def _through(self, flight: int) -> None:
@@ -402,15 +446,32 @@ class FacePreview(Widget):
         else:
             self._send_rest_later()
 
+    def _rest_threshold(self) -> int | None:
+        """How far off a cell may be left now that nothing newer is on its way (None: as near
+        as it gets)."""
+        late = self._link is not None and self._link.now() - self._asked_at >= SETTLE_LIMIT
+        threshold = VISIBLE if late else CLOSE
+        return threshold if self._worst > threshold else None
+
     def _send_rest_later(self) -> None:
-        if self._approximate and self._rest_timer is None:
-            self._rest_timer = self.set_timer(SETTLE_AFTER, self._send_rest)
+        if self._rest_timer is not None or self._link is None or self._rest_threshold() is None:
+            return
+        wait = self._asked_at + REST_AFTER - self._link.now()
+        self._rest_timer = self.set_timer(max(wait, 0.001), self._send_rest)  # Textual's timers refuse 0
 
     def _send_rest(self) -> None:
         """Nothing new came: send the cells still left visibly different."""
         self._rest_timer = None
-        if self.frame is not None and not self._flight:
-            self._send(self.frame, CLOSE)
+        if self.frame is None or self._flight or self._link is None:
+            return
+        if self._wanted is not None and self.frame.recipe != self._wanted[0]:
+            return  # a newer face is being drawn: it goes out whole-enough when it comes
+        if self._link.now() < self._asked_at + REST_AFTER:
+            self._send_rest_later()  # a face was asked for since this was planned
+            return
+        threshold = self._rest_threshold()
+        if threshold is not None:
+            self._send(self.frame, threshold, REST_SECONDS)
 
     # -- lines ----------------------------------------------------------------------------
 
@@ -427,6 +488,7 @@ class FacePreview(Widget):
         if self.frame is None:
             return []
         self._shown_keys = self.frame.keys  # all of it is drawn
+        self._worst = 0
         if self.frame.size == (width, height):
             return self.frame.lines
         # Resized since the frame was made: lay it out again until a frame for the new size comes.

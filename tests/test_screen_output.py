@@ -1,0 +1,88 @@
+"""Face cells written compactly (tlgan_tui/tui/screen_output.py): a terminal that reads them
+shows exactly what Textual's own output shows, for fewer bytes.
+
+The terminal here is a small stand-in that keeps, per cell, the character and the colours and
+attributes in force when it was written (SGR codes as ECMA-48 defines them: 0 resets, 38/48 set
+the colours, the rest are attributes), and follows cursor moves."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from tlgan_tui.tui.screen_output import render_strip
+from tlgan_tui.tui.widgets.preview import layout_lines
+
+CODE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
+
+
+def drawn(output: str) -> dict[tuple[int, int], tuple]:
+    """The cells a terminal shows after reading `output`: (x, y) -> (character, fg, bg, attributes)."""
+    cells, x, y = {}, 0, 0
+    fg = bg = None
+    attributes: frozenset[str] = frozenset()
+    position = 0
+    while position < len(output):
+        code = CODE.match(output, position)
+        if code:
+            params, final = code.group(1), code.group(2)
+            position = code.end()
+            if final == "H":
+                row, column = (params.split(";") + ["1", "1"])[:2]
+                y, x = int(row or 1) - 1, int(column or 1) - 1
+            elif final == "m":
+                numbers = [int(p or 0) for p in params.split(";")] if params else [0]
+                while numbers:
+                    n = numbers.pop(0)
+                    if n == 0:
+                        fg = bg = None
+                        attributes = frozenset()
+                    elif n in (38, 48):
+                        mode = numbers.pop(0)
+                        value = tuple(numbers[:3]) if mode == 2 else (numbers[0],)
+                        del numbers[:len(value)]
+                        fg, bg = (value, bg) if n == 38 else (fg, value)
+                    else:
+                        attributes |= {str(n)}
+            continue
+        character = output[position]
+        position += 1
+        if character == "\n":
+            x, y = 0, y + 1
+            continue
+        cells[x, y] = (character, fg, bg, attributes)
+        x += 1
+    return cells
+
+
+def face_strips() -> list[Strip]:
+    picture = (np.random.default_rng(1).random((20, 16, 3)) * 255).astype(np.uint8)
+    picture[4:8, 2:9] = (48, 2, 48)  # equal cells (a run), and numbers that look like codes
+    picture[5, 9:12] = picture[4, 9:12]  # upper halves equal to the cell before, lower not
+    picture[8:10, :] = picture[8:10, :1]
+    padding = Style.parse("bold white on #202020")
+    return layout_lines(picture, 24, 12, padding, truecolor=True)
+
+
+def test_face_cells_draw_what_textual_draws_for_fewer_bytes():
+    console = Console(color_system="truecolor", force_terminal=True)
+    strips = face_strips()
+    textual_output = "\n".join(strip.render(console) for strip in strips)
+    ours = "\n".join(render_strip(strip, console) for strip in strips)
+    assert drawn(ours) == drawn(textual_output)
+    assert len(ours.encode()) < 0.95 * len(textual_output.encode())  # random pixels: mostly the resets go
+
+
+def test_styles_after_face_cells_start_from_a_reset():
+    console = Console(color_system="truecolor", force_terminal=True)
+    face = face_strips()[5]
+    after = Strip([*face, Segment("plain"), Segment(" x ", Style(italic=True))])
+    crop = after.crop(3, after.cell_length)  # as the compositor cuts strips
+    for strip in (after, crop):
+        assert drawn(render_strip(strip, console)) == drawn(strip.render(console))
+    assert drawn(render_strip(after, console))[after.cell_length - 8, 0] == ("p", None, None, frozenset())
