@@ -8,6 +8,7 @@ the colours, the rest are attributes), and follows cursor moves."""
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 import numpy as np
 from rich.console import Console
@@ -15,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tlgan_tui.tui.screen_output import render_strip
+from tlgan_tui.tui.screen_output import _crop, render_strip
 from tlgan_tui.tui.widgets.preview import layout_lines
 
 CODE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
@@ -86,3 +87,11 @@ def test_styles_after_face_cells_start_from_a_reset():
     for strip in (after, crop):
         assert drawn(render_strip(strip, console)) == drawn(strip.render(console))
     assert drawn(render_strip(after, console))[after.cell_length - 8, 0] == ("p", None, None, frozenset())
+
+
+def test_a_span_of_a_line_is_cut_as_textual_cuts_it():
+    strip = Strip([*face_strips()[5], Segment("wide 表 text", Style(bold=True)), Segment("end")])
+    ends = list(accumulate(segment.cell_length for segment in strip._segments))
+    for start, stop in [(0, 3), (2, 9), (4, 5), (10, 24), (20, 30), (25, 27), (26, strip.cell_length), (0, strip.cell_length)]:
+        ours = _crop(strip, ends, start, stop)
+        assert list(ours) == list(strip.crop(start, stop)) and ours.cell_length == stop - start
