@@ -7,16 +7,22 @@ the colours, the rest are attributes), and follows cursor moves."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from itertools import accumulate
 
 import numpy as np
+import pytest
+import textual.constants
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tlgan_tui.tui.screen_output import render_strip
-from tlgan_tui.tui.widgets.preview import layout_lines
+from tests.editor_support import drive, make_app, settle
+from tlgan_tui.tui.screen_output import _crop, render_strip
+from tlgan_tui.tui.terminal_link import TerminalLink
+from tlgan_tui.tui.widgets.preview import CLOSE, layout_lines
 
 CODE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
 
@@ -47,6 +53,10 @@ def drawn(output: str) -> dict[tuple[int, int], tuple]:
                         value = tuple(numbers[:3]) if mode == 2 else (numbers[0],)
                         del numbers[:len(value)]
                         fg, bg = (value, bg) if n == 38 else (fg, value)
+                    elif 30 <= n <= 37 or 90 <= n <= 97 or n == 39:
+                        fg = None if n == 39 else (n,)
+                    elif 40 <= n <= 47 or 100 <= n <= 107 or n == 49:
+                        bg = None if n == 49 else (n,)
                     else:
                         attributes |= {str(n)}
             continue
@@ -86,3 +96,70 @@ def test_styles_after_face_cells_start_from_a_reset():
     for strip in (after, crop):
         assert drawn(render_strip(strip, console)) == drawn(strip.render(console))
     assert drawn(render_strip(after, console))[after.cell_length - 8, 0] == ("p", None, None, frozenset())
+
+
+def test_a_span_of_a_line_is_cut_as_textual_cuts_it():
+    strip = Strip([*face_strips()[5], Segment("wide 表 text", Style(bold=True)), Segment("end")])
+    ends = list(accumulate(segment.cell_length for segment in strip._segments))
+    for start, stop in [(0, 3), (2, 9), (4, 5), (10, 24), (20, 30), (25, 27), (26, strip.cell_length), (0, strip.cell_length)]:
+        ours = _crop(strip, ends, start, stop)
+        assert list(ours) == list(strip.crop(start, stop)) and ours.cell_length == stop - start
+
+
+@pytest.mark.parametrize("slow_link", [False, True])
+def test_what_the_terminal_was_sent_after_keys_is_the_screen_drawn_whole(engine, tmp_path, monkeypatch, slow_link):
+    """The editor's updates as a terminal reads them (the bars refresh only the rows that
+    changed, the preview only its cells, face cells compactly) leave it showing exactly what
+    drawing the whole screen afresh shows."""
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")  # as `tlgan` runs
+    app = make_app(engine, tmp_path)
+    if slow_link:  # a terminal that answers each question 50 ms late: the preview sends cells
+        app.terminal_link = TerminalLink(lambda _query: asyncio.get_running_loop().call_later(0.05, app.terminal_link.answered))
+    sent: list[str] = []
+    steps = []
+
+    async def script(pilot):
+        display = app._display
+
+        def reading(screen, update):
+            display(screen, update)
+            sent.append(update.render_segments(app.console))
+
+        async def compare(keys) -> None:
+            """What the terminal shows now, and the screen drawn whole, every widget afresh."""
+            terminal = drawn("".join(sent))
+            app._display = display  # the terminal shows this already
+            for widget in app.screen.walk_children(with_self=True):
+                widget.refresh()  # nothing from the caches of lines
+            await pilot.pause()
+            steps.append((keys, terminal, drawn(app.screen._compositor.render_update(full=True).render_segments(app.console))))
+            app._display = reading
+
+        app._display = reading
+        app.screen.refresh()  # a whole screen first, as a terminal starts with
+        await pilot.pause()
+        for keys in (["l"], ["j"], ["l", "l"], ["k", "h"], ["space"], ["j", "l"]):
+            await pilot.press(*keys)
+            await settle(pilot)
+            await asyncio.sleep(0.3)  # the rest of a face over the slow link
+            await pilot.pause()
+            await compare(keys)
+        assert app.console.color_system == "truecolor"
+
+    drive(app, script)
+    for keys, terminal, whole in steps:
+        assert terminal.keys() == whole.keys()
+        differ = {cell for cell in whole if terminal[cell] != whole[cell]}
+        if slow_link:  # over a slow link face cells are left as they are when within CLOSE
+            assert all(off_by(terminal[cell], whole[cell]) <= CLOSE for cell in differ), keys
+        else:
+            assert not differ, keys
+
+
+def off_by(shown: tuple, wanted: tuple) -> float:
+    """How far a face cell is from another: the largest channel difference; inf when they differ
+    in anything else."""
+    (char, fg, bg, attributes), (char2, fg2, bg2, attributes2) = shown, wanted
+    if (char, attributes, len(fg or ()), len(bg or ())) != (char2, attributes2, 3, 3):
+        return float("inf")
+    return max(abs(a - b) for a, b in zip(fg + bg, fg2 + bg2))

@@ -17,6 +17,10 @@ widget is on top, cropping and every other style are Textual's own:
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
+
+from rich.cells import cell_len
 from rich.console import Console
 from rich.control import Control
 from rich.color import ColorSystem
@@ -61,20 +65,34 @@ def _render_chops(self: ChopsUpdate, console: Console) -> str:
     """ChopsUpdate.render_segments, writing each span (y, x1, x2) from x1 to x2 only."""
     sequences: list[str] = []
     append = sequences.append
-    move_to = Control.move_to
     last_y = self.spans[-1][0]
+    ends: dict[tuple[int, int], list[int]] = {}
     for y, x1, x2 in self.spans:
         for end, (x, strip) in zip(self.chop_ends[y], self.chops[y].items()):
             if strip is None or x >= x2 or end <= x1:
                 continue
             start, stop = max(x, x1), min(end, x2)
             if (start, stop) != (x, end):
-                strip = strip.crop(start - x, stop - x)
-            append(move_to(start, y).segment.text)
+                segment_ends = ends.get((y, x))
+                if segment_ends is None:
+                    segment_ends = ends[y, x] = list(accumulate(
+                        len(text) if type(style) is CellStyle else cell_len(text) for text, style, _ in strip._segments
+                    ))  # a face cell is one cell wide
+                strip = _crop(strip, segment_ends, start - x, stop - x)
+            append(f"\x1b[{y + 1};{start + 1}H")  # Control.move_to(start, y), without making one
             append(render_strip(strip, console))
         if y != last_y:
             append("\n")
     return "".join(sequences)
+
+
+def _crop(strip: Strip, segment_ends: list[int], start: int, stop: int) -> Strip:
+    """strip.crop(start, stop), given where each of its segments ends: Strip.crop walks the
+    segments from the line's start, once per span, and a face line has ten spans of a hundred."""
+    first = bisect_right(segment_ends, start)
+    last = bisect_left(segment_ends, stop)
+    offset = segment_ends[first - 1] if first else 0
+    return Strip(strip._segments[first:last + 1], segment_ends[last] - offset).crop(start - offset, stop - offset)
 
 
 def _render_layout(self: LayoutUpdate, console: Console) -> str:
