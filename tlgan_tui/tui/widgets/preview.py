@@ -63,9 +63,9 @@ MOVING_SECONDS = 0.07
 REST_AFTER = 0.06
 """Seconds without a new face asked for before the face counts as staying (a held key repeats
 every 25-50 ms)."""
-REST_SECONDS = 0.2
-"""Link time for the cells still off once the face stays."""
-SETTLE_LIMIT = 0.35
+REST_SECONDS = 0.12
+"""Link time for the cells still off once the face stays, the worst first."""
+SETTLE_LIMIT = 0.25
 """Seconds after the last face asked for until which cells off by CLOSE are still sent; after
 that only those off by more than VISIBLE (a link too slow for the rest leaves it)."""
 MEASURED_FROM = 200
@@ -428,8 +428,12 @@ class FacePreview(Widget):
         if flight != self._flight or self._link is None:
             return  # an answer that came after its wait ran out
         round_trip = max(1e-3, self._link.now() - self._sent_at)
-        if self._cells_sent >= MEASURED_FROM or self._cells_per_second is None:
-            self._cells_per_second = self._cells_sent / round_trip
+        rate = self._cells_sent / round_trip
+        if self._cells_per_second is None:
+            self._cells_per_second = rate
+        elif self._cells_sent >= MEASURED_FROM:
+            # Averaged: a round trip varies with what else the link and the terminal do.
+            self._cells_per_second = (self._cells_per_second + rate) / 2
         self._through(flight)
 
     def _through(self, flight: int) -> None:
