@@ -13,6 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 
 import tlgan_tui.tui.terminal_link as terminal_link
+import tlgan_tui.tui.widgets.preview as preview_module
 from tlgan_tui.terminal import cell_errors, cell_keys, changed_spans, visible_changes
 from tlgan_tui.tui.terminal_link import QUERY, TerminalLink
 from tlgan_tui.tui.widgets.preview import CLOSE, MOVING_SECONDS, VISIBLE, FacePreview, Frame, face_offset, layout_lines
@@ -212,6 +213,67 @@ def test_over_a_very_slow_link_a_frame_sends_the_worst_cells_first_and_the_scree
         left = cell_errors(shown, after.keys)
         assert 0 < left.max() <= VISIBLE  # the link is too slow for the last few levels: the screen rests
         assert clock[0] - shown_at < 0.6  # sooner than the second a whole face takes
+
+    run(app, script)
+
+
+class DrawingPreview(FacePreview):
+    """Renders faces itself (as the editor's does) and records what it draws, with the
+    threshold it drew at (None: whole)."""
+
+    def __init__(self, engine, link: TerminalLink) -> None:
+        super().__init__(lambda recipe, axes, side: engine.render_preview(recipe, side), link=link, id="preview")
+        self.drawn: list[tuple[object, int | None]] = []
+
+    def _draw(self, frame, threshold, most):
+        self.drawn.append((frame.recipe, threshold))
+        return super()._draw(frame, threshold, most)
+
+
+def test_the_newest_face_waits_a_moment_after_its_key_then_goes_out_as_it_stays(engine, monkeypatch):
+    monkeypatch.setattr(preview_module, "REST_AFTER", 0.5)  # a wide window for the test to act in
+    clock = [100.0]
+    terminal = StandInTerminal(lambda: clock[0])
+
+    class DrawingApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DrawingPreview(engine, terminal.link)
+
+    app = DrawingApp()
+
+    async def script(pilot):
+        preview = app.query_one(DrawingPreview)
+        axes = engine.axes
+        a, b, c, d = (face(engine, 8, offset) for offset in (0.0, 0.5, 1.0, 1.5))
+
+        async def shown(recipe) -> None:
+            assert await wait_for(lambda: preview.drawn and preview.drawn[-1][0] == recipe, 5)
+            assert await wait_for(lambda: terminal.questions == len(preview.drawn), 2)
+
+        preview.ask(a, axes)
+        await shown(a)
+        clock[0] += 1.0  # a whole face took a second: a slow link
+        terminal.answer()
+        clock[0] += 1.0
+        preview.ask(b, axes)  # a key
+        await shown(b)
+        assert preview.drawn[-1] == (b, VISIBLE)  # the cells that changed visibly, first
+        preview.ask(c, axes)  # the next repeat of the key, while b is on its way
+        assert await wait_for(lambda: preview._waiting is not None, 5)
+        clock[0] += 0.1
+        terminal.answer()  # b is through, c was asked for a moment ago: it waits
+        await asyncio.sleep(0.2)
+        assert preview.drawn[-1][0] == b
+        preview.ask(d, axes)  # a held key's next face comes within the wait: c is skipped
+        await shown(d)
+        assert [recipe for recipe, _ in preview.drawn] == [a, b, d]
+        clock[0] += 0.1
+        preview.ask(c, axes)  # back (a face drawn already): it waits, as before
+        assert await wait_for(lambda: preview._waiting is not None, 5)
+        terminal.answer()
+        clock[0] += 0.5  # nothing newer: the key was let go
+        await shown(c)
+        assert preview.drawn[-1] == (c, CLOSE)  # and the face goes out as it stays, in one flight
 
     run(app, script)
 

@@ -342,6 +342,7 @@ class FacePreview(Widget):
         if self._flight:
             self._waiting = frame
             return
+        self._waiting = None  # one waiting for the last flight is older than this
         if not self._slow:
             self._send(frame)
         elif self._staying(frame):
@@ -444,11 +445,22 @@ class FacePreview(Widget):
         if self._deadline is not None:
             self._deadline.stop()
             self._deadline = None
-        if self._waiting is not None:
+        if self._waiting is None:
+            self._send_rest_later()
+            return
+        wait = self._asked_at + REST_AFTER - self._link.now() if self._link is not None else 0.0
+        if self._slow and wait > 0 and self._wanted is not None and self._waiting.recipe == self._wanted[0]:
+            # The newest face, asked for a moment ago: a held key brings the next within this
+            # wait, and a released one lets this face go out as it stays, in one flight, not two.
+            self._rest_timer = self.set_timer(wait, self._send_waiting)
+            return
+        self._send_waiting()
+
+    def _send_waiting(self) -> None:
+        self._rest_timer = None
+        if self._waiting is not None and not self._flight:
             frame, self._waiting = self._waiting, None
             self.show(frame)
-        else:
-            self._send_rest_later()
 
     def _rest_threshold(self) -> int | None:
         """How far off a cell may be left now that nothing newer is on its way (None: as near
