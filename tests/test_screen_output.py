@@ -22,7 +22,7 @@ from textual.strip import Strip
 from tests.editor_support import drive, make_app, settle
 from tlgan_tui.tui.screen_output import _crop, render_strip
 from tlgan_tui.tui.terminal_link import TerminalLink
-from tlgan_tui.tui.widgets.preview import CLOSE, layout_lines
+from tlgan_tui.tui.widgets.preview import VISIBLE, layout_lines
 
 CODE = re.compile(r"\x1b\[([0-9;]*)([A-Za-z])")
 
@@ -150,8 +150,8 @@ def test_what_the_terminal_was_sent_after_keys_is_the_screen_drawn_whole(engine,
     for keys, terminal, whole in steps:
         assert terminal.keys() == whole.keys()
         differ = {cell for cell in whole if terminal[cell] != whole[cell]}
-        if slow_link:  # over a slow link face cells are left as they are when within CLOSE
-            assert all(off_by(terminal[cell], whole[cell]) <= CLOSE for cell in differ), keys
+        if slow_link:  # a slow link may leave face cells a few levels off (CLOSE, or VISIBLE when it is late)
+            assert all(off_by(terminal[cell], whole[cell]) <= VISIBLE for cell in differ), keys
         else:
             assert not differ, keys
 
