@@ -58,12 +58,12 @@ SPAN_GAP = 4
 """Changed cells this close are sent as one run (a cursor move costs about as much)."""
 FULL_FRAME_BUDGET = 0.04
 """A link that would take longer than this (seconds) to carry a whole frame is slow."""
-MOVING_SECONDS = 0.07
+MOVING_SECONDS = 0.06
 """Link time a frame may take while faces change: with the round trip, about 10 faces a second."""
 REST_AFTER = 0.06
 """Seconds without a new face asked for before the face counts as staying (a held key repeats
 every 25-50 ms)."""
-REST_SECONDS = 0.12
+REST_SECONDS = 0.08
 """Link time for the cells still off once the face stays, the worst first."""
 SETTLE_LIMIT = 0.25
 """Seconds after the last face asked for until which cells off by CLOSE are still sent; after
@@ -206,6 +206,8 @@ class FacePreview(Widget):
         """Number of the frame on its way to the terminal; 0: none is."""
         self._flights = 0
         self._sent_at = 0.0
+        """When the frame in flight was handed to the screen, which writes it out at once: its
+        round trip counts from here (the question may go out a few tries later)."""
         self._cells_sent = 0
         self._deadline: Timer | None = None
         self._waiting: Frame | None = None
@@ -378,6 +380,7 @@ class FacePreview(Widget):
         self._flights += 1
         self._flight = self._flights
         self._cells_sent = cells
+        self._sent_at = self._link.now()  # until the screen is painted (render_line)
         self._painted = False
         self.call_after_refresh(self._sent, self._flight, PAINT_TRIES)
 
@@ -420,7 +423,6 @@ class FacePreview(Widget):
             # Not painted yet (the screen was busy, or is covered by another): look again soon.
             self.set_timer(PAINT_RETRY, lambda: self._sent(flight, tries - 1))
             return
-        self._sent_at = self._link.now()
         asked = self._link.ask(lambda: self._arrived(flight))
         limit = self._link.wait_limit() if asked else PACE
         self._deadline = self.set_timer(limit, lambda: self._through(flight))
@@ -492,7 +494,9 @@ class FacePreview(Widget):
     # -- lines ----------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        self._painted = True
+        if not self._painted:
+            self._painted = True
+            self._sent_at = self._link.now() if self._link is not None else 0.0
         if self._strips is None:
             self._strips = list(self._lines_for_size())
         if y < len(self._strips):
