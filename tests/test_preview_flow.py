@@ -274,6 +274,19 @@ def test_the_newest_face_waits_a_moment_after_its_key_then_goes_out_as_it_stays(
         clock[0] += 0.5  # nothing newer: the key was let go
         await shown(c)
         assert preview.drawn[-1] == (c, CLOSE)  # and the face goes out as it stays, in one flight
+        for _ in range(20):  # c and the rest of it arrive, each flight in 0.2 s: still a slow link
+            clock[0] += 0.2
+            terminal.answer()
+            await asyncio.sleep(0.05)
+        assert not preview._flight
+        clock[0] += 1.0
+        preview.ask(d, axes)
+        await shown(d)
+        preview.show(frame_of(engine, b, preview))  # an older face, done late, while d is on its way
+        clock[0] += 0.5  # the key was let go long ago
+        terminal.answer()
+        await asyncio.sleep(0.2)
+        assert preview.drawn[-1][0] == d and preview._waiting is None  # never drawn over the newest
 
     run(app, script)
 

@@ -396,6 +396,10 @@ class FacePreview(Widget):
             self.refresh()
             return frame.keys.size if frame.keys is not None else width * height
         errors = cell_errors(shown, frame.keys)
+        if threshold < VISIBLE:
+            # A face that stays gets every visibly wrong cell in this flight, whatever the
+            # budget: sending them over several would cost a round trip each.
+            most = max(most, int((errors > VISIBLE).sum()))
         spans = changed_spans(worst_cells(errors, threshold, most), SPAN_GAP)
         if not spans:
             self._worst = int(errors.max())
@@ -451,6 +455,11 @@ class FacePreview(Widget):
             self._send_rest_later()
             return
         wait = self._asked_at + REST_AFTER - self._link.now() if self._link is not None else 0.0
+        if self._slow and wait <= 0 and self._wanted is not None and self._waiting.recipe != self._wanted[0]:
+            # The key was let go and its face is still being drawn: it follows in a moment, and
+            # an older face sent now would only hold it up.
+            self._waiting = None
+            return
         if self._slow and wait > 0 and self._wanted is not None and self._waiting.recipe == self._wanted[0]:
             # The newest face, asked for a moment ago: a held key brings the next within this
             # wait, and a released one lets this face go out as it stays, in one flight, not two.
