@@ -291,6 +291,28 @@ def test_the_newest_face_waits_a_moment_after_its_key_then_goes_out_as_it_stays(
     run(app, script)
 
 
+def test_an_image_preview_asks_the_terminal_as_soon_as_it_has_drawn(engine):
+    from tlgan_tui.tui.widgets.image_preview import ImagePreview
+
+    terminal = StandInTerminal()
+
+    class ImageApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ImagePreview("sixel", lambda recipe, axes, side: engine.render_preview(recipe, side), link=terminal.link, id="preview")
+
+    app = ImageApp()
+
+    async def script(pilot):
+        preview = app.query_one(ImagePreview)
+        preview.ask(face(engine, 3), engine.axes)
+        assert await wait_for(lambda: preview.frame is not None, 5)
+        drawn = asyncio.get_running_loop().time()
+        assert await wait_for(lambda: terminal.questions == 1, 2)
+        assert asyncio.get_running_loop().time() - drawn < 0.3  # not after 50 looks for a paint of its own
+
+    run(app, script)
+
+
 def test_a_terminal_that_never_answers_still_shows_every_newest_face_at_a_paced_rate(engine, monkeypatch):
     monkeypatch.setattr(terminal_link, "FIRST_WAIT", 0.2)
     terminal = StandInTerminal()

@@ -371,6 +371,8 @@ class FacePreview(Widget):
         if frame is not self.frame:
             self.post_message(self.Shown(self, frame))
         most = int((self._cells_per_second or 0) * seconds)
+        self._painted = False  # before drawing: a preview that draws by itself says so in _draw
+        self._sent_at = self._link.now() if self._link is not None else 0.0  # until painted (render_line)
         cells = self._draw(frame, threshold, most)
         if self._link is None:
             return
@@ -380,8 +382,6 @@ class FacePreview(Widget):
         self._flights += 1
         self._flight = self._flights
         self._cells_sent = cells
-        self._sent_at = self._link.now()  # until the screen is painted (render_line)
-        self._painted = False
         self.call_after_refresh(self._sent, self._flight, PAINT_TRIES)
 
     def _draw(self, frame: Frame, threshold: int | None, most: int) -> int:
