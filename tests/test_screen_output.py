@@ -19,7 +19,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tests.editor_support import drive, make_app, settle
+from tests.editor_support import drive, make_app, settle, wait_until
 from tlgan_tui.tui.screen_output import _crop, render_strip
 from tlgan_tui.tui.terminal_link import TerminalLink
 from tlgan_tui.tui.widgets.preview import VISIBLE, layout_lines
@@ -141,7 +141,7 @@ def test_what_the_terminal_was_sent_after_keys_is_the_screen_drawn_whole(engine,
         for keys in (["l"], ["j"], ["l", "l"], ["k", "h"], ["space"], ["j", "l"]):
             await pilot.press(*keys)
             await settle(pilot)
-            await asyncio.sleep(0.3)  # the rest of a face over the slow link
+            await wait_until(lambda: app.editor.preview.at_rest, "the rest of the face over the slow link")
             await pilot.pause()
             await compare(keys)
         assert app.console.color_system == "truecolor"

@@ -298,6 +298,12 @@ class FacePreview(Widget):
         screenshots, benchmarks) waits for, with `shows`."""
         return self._runner is not None and self._runner.idle and self._waiting is None
 
+    @property
+    def at_rest(self) -> bool:
+        """Nothing is on its way to the terminal or planned to follow: the screen shows all of
+        this face it is going to (over a slow link, within VISIBLE)."""
+        return not self._flight and self._waiting is None and self._rest_timer is None
+
     def _request(self, recipe: Recipe, axes: AxisSet, ahead: bool = False) -> PreviewRequest:
         size = (self.size.width, self.size.height)
         truecolor = self.app.console.color_system == "truecolor"
