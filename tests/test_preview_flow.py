@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 
 import tlgan_tui.tui.terminal_link as terminal_link
 import tlgan_tui.tui.widgets.preview as preview_module
-from tlgan_tui.terminal import cell_errors, cell_keys, changed_spans, visible_changes
+from tlgan_tui.terminal import cell_errors, cell_keys, changed_spans
 from tlgan_tui.tui.terminal_link import QUERY, TerminalLink
 from tlgan_tui.tui.widgets.preview import CLOSE, MOVING_SECONDS, VISIBLE, FacePreview, Frame, face_offset, layout_lines
 
@@ -161,7 +161,7 @@ def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_
         preview.show(after)
         assert await wait_for(lambda: terminal.questions == 2, 2)
         first = written.take()
-        visible = visible_changes(before.keys, after.keys, VISIBLE)
+        visible = cell_errors(before.keys, after.keys) > VISIBLE
         assert 0 < visible.sum() < 0.8 * visible.size  # a step changes part of the face visibly
         assert (first >= visible).all()  # those cells are sent
         assert first.mean() < 0.8  # and not the whole face
@@ -169,7 +169,7 @@ def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_
         assert await wait_for(lambda: terminal.questions == 3, 2)
         rest = written.take()
         assert rest.any()
-        assert (first | rest)[visible_changes(before.keys, after.keys, CLOSE)].all()  # now within CLOSE everywhere
+        assert (first | rest)[cell_errors(before.keys, after.keys) > CLOSE].all()  # now within CLOSE everywhere
         assert np.array_equal(screen_keys(preview), after.keys)
 
     run(app, script)
@@ -366,7 +366,7 @@ def test_a_step_along_an_axis_changes_few_cells_visibly(engine, threshold, most)
     recipe = engine.new_recipe(7)
     before = cell_keys(engine.render_preview(recipe, 92))
     after = cell_keys(engine.render_preview(recipe.with_offset(engine.axes.names[0], 0.5, engine.axes), 92))
-    changed = visible_changes(before, after, threshold)
+    changed = cell_errors(before, after) > threshold
     assert changed.mean() <= most and changed.any()
     spans = changed_spans(changed, 4)
     covered = np.zeros_like(changed)

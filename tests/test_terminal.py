@@ -11,7 +11,7 @@ from rich.segment import Segments
 from rich.style import Style
 from textual.strip import Strip
 
-from tlgan_tui.terminal import CellStyle, halfblock_lines
+from tlgan_tui.terminal import CellStyle, halfblock_lines, key_lines
 
 
 def plain(style: CellStyle) -> Style:
@@ -53,7 +53,7 @@ def test_cell_styles_fill_every_private_slot_of_the_rich_they_were_written_for()
         "_color", "_bgcolor", "_attributes", "_set_attributes", "_link", "_link_id", "_ansi",
         "_style_definition", "_hash", "_null", "_meta",
     }
-    ours = CellStyle.of(0x010203 << 24 | 0x040506, truecolor=True)
+    ours = key_lines(np.array([[0x010203 << 24 | 0x040506]], dtype=np.int64), truecolor=True)[0][0].style
     theirs = Style.from_color(Color.parse("#010203"), Color.parse("#040506"))
     for name in Style.__slots__:
         if name != "_ansi":  # worked out lazily by rich: compared below

@@ -74,27 +74,18 @@ class CellStyle(Style):
 
     def __reduce__(self):
         # copy and pickle: the colour slots are computed, so rebuild from the key
-        return (_restore_cell_style, (self._key, self._ansi))
+        return (CellStyle.of, (self._key, self._ansi))
 
     @classmethod
-    def of(cls, key: int, truecolor: bool) -> "CellStyle":
+    def of(cls, key: int, ansi: str | None = None) -> "CellStyle":
+        """The style of cell `key`; `ansi`: its SGR parameters ready-made (key_lines makes
+        them for truecolour), else rich works them out when asked."""
         style = cls.__new__(cls)
         style._key = key
         style._style_definition = None
         style._hash = None
-        style._ansi = None
-        if truecolor:
-            # rich and Textual keep a style's SGR parameters in `_ansi` once worked out: these
-            # are the ones they would work out for truecolour.
-            top, bottom = key >> 24, key & 0xFFFFFF
-            style._ansi = f"38;2;{top >> 16};{(top >> 8) & 255};{top & 255};48;2;{bottom >> 16};{(bottom >> 8) & 255};{bottom & 255}"
+        style._ansi = ansi
         return style
-
-
-def _restore_cell_style(key: int, ansi: str | None) -> CellStyle:
-    style = CellStyle.of(key, truecolor=False)
-    style._ansi = ansi
-    return style
 
 
 def cell_keys(image: np.ndarray) -> np.ndarray:
@@ -142,6 +133,8 @@ def key_lines(keys: np.ndarray, truecolor: bool = False) -> list[list[Segment]]:
             style._key = row[start]
             style._style_definition = None
             style._hash = None
+            # rich and Textual keep a style's SGR parameters in `_ansi` once worked out: these
+            # are the ones they would work out for truecolour.
             style._ansi = f"38;2;{r1[start]};{g1[start]};{b1[start]};48;2;{r2[start]};{g2[start]};{b2[start]}" if channels is not None else None
             append(_new_tuple(Segment, (blocks[end - start], style, None)))
         lines.append(line)
@@ -155,12 +148,6 @@ def cell_errors(shown: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     for shift in (0, 8, 16, 24, 32, 40):
         np.maximum(errors, np.abs(((shown >> shift) & 255) - ((wanted >> shift) & 255)), out=errors)
     return errors
-
-
-def visible_changes(shown: np.ndarray, wanted: np.ndarray, threshold: int) -> np.ndarray:
-    """Which cells of `shown` differ from `wanted` by more than `threshold` (see cell_errors):
-    the cells worth sending over a slow link. With threshold 0, every cell that differs at all."""
-    return cell_errors(shown, wanted) > threshold
 
 
 def worst_cells(errors: np.ndarray, threshold: int, most: int) -> np.ndarray:

@@ -206,8 +206,9 @@ class FacePreview(Widget):
         """Number of the frame on its way to the terminal; 0: none is."""
         self._flights = 0
         self._sent_at = 0.0
-        """When the frame in flight was handed to the screen, which writes it out at once: its
-        round trip counts from here (the question may go out a few tries later)."""
+        """When the screen painted the frame in flight, which writes it out at once (until then,
+        when it was drawn): its round trip counts from here, not from the question, which may go
+        out a few tries later."""
         self._cells_sent = 0
         self._deadline: Timer | None = None
         self._waiting: Frame | None = None
@@ -220,7 +221,9 @@ class FacePreview(Widget):
         """The cells on screen, where they may differ from the frame's (sent approximately)."""
         self._worst = 0
         """The largest difference (of 255) left between the cells on screen and the frame's."""
-        self._rest_timer: Timer | None = None
+        self._later: Timer | None = None
+        """What is planned after a wait: the rest of the face on screen (_send_rest), or the
+        newest face, asked for a moment ago (_send_waiting). A newer face cancels it."""
         self._painted = True
         """The lines of the newest frame have been handed to the screen."""
 
@@ -302,7 +305,7 @@ class FacePreview(Widget):
     def at_rest(self) -> bool:
         """Nothing is on its way to the terminal or planned to follow: the screen shows all of
         this face it is going to (over a slow link, within VISIBLE)."""
-        return not self._flight and self._waiting is None and self._rest_timer is None
+        return not self._flight and self._waiting is None and self._later is None
 
     def _request(self, recipe: Recipe, axes: AxisSet, ahead: bool = False) -> PreviewRequest:
         size = (self.size.width, self.size.height)
@@ -342,9 +345,9 @@ class FacePreview(Widget):
     def show(self, frame: Frame) -> None:
         """Put `frame` on screen: now, or once the frame on its way to the terminal is there
         (a frame still waiting then is skipped)."""
-        if self._rest_timer is not None:
-            self._rest_timer.stop()
-            self._rest_timer = None
+        if self._later is not None:
+            self._later.stop()
+            self._later = None
         if self._runner is None and self._link is not None:
             self._asked_at = self._link.now()
         if self._flight:
@@ -469,12 +472,12 @@ class FacePreview(Widget):
         if self._slow and wait > 0 and self._wanted is not None and self._waiting.recipe == self._wanted[0]:
             # The newest face, asked for a moment ago: a held key brings the next within this
             # wait, and a released one lets this face go out as it stays, in one flight, not two.
-            self._rest_timer = self.set_timer(wait, self._send_waiting)
+            self._later = self.set_timer(wait, self._send_waiting)
             return
         self._send_waiting()
 
     def _send_waiting(self) -> None:
-        self._rest_timer = None
+        self._later = None
         if self._waiting is not None and not self._flight:
             frame, self._waiting = self._waiting, None
             self.show(frame)
@@ -487,14 +490,14 @@ class FacePreview(Widget):
         return threshold if self._worst > threshold else None
 
     def _send_rest_later(self) -> None:
-        if self._rest_timer is not None or self._link is None or self._rest_threshold() is None:
+        if self._later is not None or self._link is None or self._rest_threshold() is None:
             return
         wait = self._asked_at + REST_AFTER - self._link.now()
-        self._rest_timer = self.set_timer(max(wait, 0.001), self._send_rest)  # Textual's timers refuse 0
+        self._later = self.set_timer(max(wait, 0.001), self._send_rest)  # Textual's timers refuse 0
 
     def _send_rest(self) -> None:
         """Nothing new came: send the cells still left visibly different."""
-        self._rest_timer = None
+        self._later = None
         if self.frame is None or self._flight or self._link is None:
             return
         if self._wanted is not None and self.frame.recipe != self._wanted[0]:
