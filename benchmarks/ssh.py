@@ -75,12 +75,32 @@ def pane_cells(line: str) -> tuple[str, list[str]]:
 Cells = tuple[str, list[str]]
 
 
-def face_columns(lines: list[Cells]) -> tuple[int, int] | None:
-    """The columns the face occupies: those holding half blocks, over the whole pane."""
-    columns = [x for text, _ in lines for x, char in enumerate(text) if char == HALF_BLOCK]
-    if len(columns) < 100:
-        return None
-    return min(columns), max(columns) + 1
+def face_shown(lines: list[Cells]) -> bool:
+    """The pane shows a face (until then it shows the editor starting)."""
+    return sum(text.count(HALF_BLOCK) for text, _ in lines) >= 100
+
+
+def face_columns(size: tuple[int, int]) -> tuple[int, int]:
+    """The columns the face occupies in a terminal of `size`, as the editor lays it out (run
+    headless here). Not read from the pane: a face's cells of one colour are spaces, and a
+    smooth background can make whole columns of them."""
+    import asyncio
+
+    sys.path.insert(0, str(ROOT))
+    from tlgan_tui.engine import Engine
+    from tlgan_tui.tui.app import EditorApp
+    from tlgan_tui.tui.widgets.preview import face_offset
+
+    async def layout() -> tuple[int, int]:
+        with tempfile.TemporaryDirectory() as folder:
+            app = EditorApp(Engine.open("default", device="cpu"), session_path=Path(folder) / "session.json", out=Path(folder))
+            async with app.run_test(size=size) as pilot:
+                await pilot.pause()
+                preview = app.editor.preview
+                left, _ = face_offset(preview.side, preview.side // 2, preview.size.width, preview.size.height)
+                return preview.region.x + left, preview.region.x + left + preview.side
+
+    return asyncio.run(layout())
 
 
 def face_digest(lines: list[Cells], columns: tuple[int, int]) -> str:
@@ -222,15 +242,16 @@ class Watch:
     """Follows the face in a pane: its columns, its digest, when it last changed."""
 
     pane: Pane
-    columns: tuple[int, int] | None = None
+    columns: tuple[int, int]
     digest: str = ""
+    seen: bool = False
 
     def poll(self) -> bool:
         """Read the pane; True when the face differs from the last read."""
         lines = self.pane.lines()
-        if self.columns is None:
-            self.columns = face_columns(lines)
-            if self.columns is None:
+        if not self.seen:
+            self.seen = face_shown(lines)
+            if not self.seen:
                 return False
         digest = face_digest(lines, self.columns)
         changed = digest != self.digest
@@ -277,7 +298,7 @@ def measure(link: Link, folder: Path, code: Path, mbit: float, size: tuple[int, 
     started = time.perf_counter()
     pane = Pane(link, folder, size, remote_command(code, folder, size, where, run_id))
     try:
-        watch = Watch(pane)
+        watch = Watch(pane, face_columns(size))
         if watch.wait_change(120) is None:
             raise BenchmarkError(f"no face in the pane after 120 s: {pane.tmux('capture-pane', '-p', '-t', 'bench')[:500]}")
         first_face = time.perf_counter() - started

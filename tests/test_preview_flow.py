@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 
 import tlgan_tui.tui.terminal_link as terminal_link
 import tlgan_tui.tui.widgets.preview as preview_module
-from tlgan_tui.terminal import cell_errors, cell_keys, changed_spans
+from tlgan_tui.terminal import EVEN_TOLERANCE, CellStyle, cell_errors, cell_keys, changed_spans, evened_keys
 from tlgan_tui.tui.terminal_link import QUERY, TerminalLink
 from tlgan_tui.tui.widgets.preview import CLOSE, MOVING_SECONDS, VISIBLE, FacePreview, Frame, face_offset, layout_lines
 
@@ -69,7 +69,7 @@ def screen_keys(preview: FacePreview) -> np.ndarray:
     for y in range(preview.size.height):
         cells = []
         for segment in preview.render_line(y):
-            if segment.text.strip() and segment.style is not None and segment.style.bgcolor is not None:
+            if isinstance(segment.style, CellStyle):
                 upper, lower = segment.style.color.triplet, segment.style.bgcolor.triplet
                 key = (upper.red << 16 | upper.green << 8 | upper.blue) << 24 | (lower.red << 16 | lower.green << 8 | lower.blue)
                 cells.extend([key] * len(segment.text))
@@ -287,6 +287,33 @@ def test_the_newest_face_waits_a_moment_after_its_key_then_goes_out_as_it_stays(
         terminal.answer()
         await asyncio.sleep(0.2)
         assert preview.drawn[-1][0] == d and preview._waiting is None  # never drawn over the newest
+
+    run(app, script)
+
+
+def test_over_a_slow_link_faces_are_drawn_with_their_colours_evened_out(engine):
+    clock = [100.0]
+    terminal = StandInTerminal(lambda: clock[0])
+
+    class DrawingApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DrawingPreview(engine, terminal.link)
+
+    app = DrawingApp()
+
+    async def script(pilot):
+        preview = app.query_one(DrawingPreview)
+        preview.ask(face(engine, 5), engine.axes)
+        assert await wait_for(lambda: terminal.questions == 1, 5)
+        first = preview.frame
+        assert np.array_equal(screen_keys(preview), first.keys)  # the link's speed unknown: the pixels
+        clock[0] += 1.0  # a whole face took a second: a slow link
+        terminal.answer()
+        preview.ask(face(engine, 6), engine.axes)
+        assert await wait_for(lambda: preview.frame is not first and preview.frame.recipe == face(engine, 6), 5)
+        shown, pixels = screen_keys(preview), preview.frame.keys
+        assert np.array_equal(shown, evened_keys(pixels)) and not np.array_equal(shown, pixels)
+        assert cell_errors(shown, pixels).max() <= EVEN_TOLERANCE
 
     run(app, script)
 

@@ -27,8 +27,8 @@ def test_a_pane_line_becomes_cells_with_the_colours_in_force():
 def test_the_face_digest_follows_the_face_and_ignores_the_bars_beside_it():
     face = f"\x1b[{RED}m" + "▀" * 60
     lines = pane(*[f"bar 1 {face}"] * 3)
-    columns = ssh.face_columns(lines)
-    assert columns == (6, 66)
+    assert ssh.face_shown(lines)
+    columns = (6, 66)
     before = ssh.face_digest(lines, columns)
     assert ssh.face_digest(pane(*[f"bar 2 {face}"] * 3), columns) == before  # a bar moved: same face
     recoloured = pane(f"bar 1 {face}", f"bar 1 \x1b[{BLUE}m" + "▀" * 60, f"bar 1 {face}")
@@ -36,7 +36,12 @@ def test_the_face_digest_follows_the_face_and_ignores_the_bars_beside_it():
 
 
 def test_no_face_yet_is_no_face():
-    assert ssh.face_columns(pane("loading…", "")) is None
+    assert not ssh.face_shown(pane("loading…", ""))
+
+
+def test_the_face_columns_are_where_the_editor_lays_the_face_out():
+    left, right = ssh.face_columns((160, 50))
+    assert right - left == 92 and 0 < left and right < 160  # 160x50: a 92x92 face beside the bars
 
 
 def test_the_link_limit_keeps_a_burst_that_holds_a_whole_packet():

@@ -11,7 +11,7 @@ from rich.segment import Segments
 from rich.style import Style
 from textual.strip import Strip
 
-from tlgan_tui.terminal import CellStyle, halfblock_lines, key_lines
+from tlgan_tui.terminal import EVEN_TOLERANCE, CellStyle, cell_keys, evened_keys, halfblock_lines, key_lines
 
 
 def plain(style: CellStyle) -> Style:
@@ -21,7 +21,7 @@ def plain(style: CellStyle) -> Style:
 @pytest.fixture
 def image() -> np.ndarray:
     picture = (np.random.default_rng(0).random((9, 12, 3)) * 255).astype(np.uint8)
-    picture[0, 3:7] = 40  # a run of equal cells (rows 0 and 1 equal there)
+    picture[0, 3:7] = 40  # a run of equal cells, one colour each (rows 0 and 1 equal there)
     picture[1, 3:7] = 40
     return picture
 
@@ -31,7 +31,8 @@ def test_cells_are_the_pixels_two_rows_at_a_time(image):
     assert len(lines) == 5 and all(sum(len(s.text) for s in line) == 12 for line in lines)
     first = lines[0][0].style
     assert first.color.triplet == tuple(image[0, 0]) and first.bgcolor.triplet == tuple(image[1, 0])
-    assert any(s.text == "▀" * 4 for s in lines[0])  # the run is one segment
+    assert any(s.text == " " * 4 for s in lines[0])  # the run is one segment, of spaces (one colour a cell)
+    assert all(s.text == "▀" * len(s.text) for s in lines[1])  # halves that differ: upper half blocks
     assert lines[-1][0].style.bgcolor.triplet == (0, 0, 0)  # odd height: a black row below
 
 
@@ -74,3 +75,28 @@ def test_what_the_terminal_is_sent_is_what_rich_would_send(image, system):
     with console.capture() as b:
         console.print(Segments(as_rich[1]))
     assert a.get() == b.get()
+
+
+def halves(keys: np.ndarray) -> np.ndarray:
+    """Cell keys -> (rows, columns, 6) channels: upper RGB, lower RGB."""
+    return np.stack([(keys >> shift) & 255 for shift in (40, 32, 24, 16, 8, 0)], -1)
+
+
+def test_evened_colours_stay_within_the_tolerance_and_smooth_rows_share_them():
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(0, 60, 64)[None, :, None] + np.array([40, 20, 0])  # a smooth gradient
+    smooth = (ramp + rng.normal(0, 1, (32, 64, 3))).clip(0, 255).astype(np.uint8)
+    noise = rng.integers(0, 256, (32, 64, 3), dtype=np.uint8)
+    for picture in (smooth, noise):
+        keys = cell_keys(picture)
+        evened = evened_keys(keys)
+        assert np.abs(halves(evened) - halves(keys)).max() <= EVEN_TOLERANCE
+    exact, evened = cell_keys(smooth), evened_keys(cell_keys(smooth))
+    colours = lambda keys: sum(len(np.unique(row)) for row in keys)  # noqa: E731
+    assert colours(evened) < colours(exact) / 3  # runs of one colour along the rows
+    one_colour = halves(evened)[..., :3] == halves(evened)[..., 3:]
+    assert one_colour.all(-1).mean() > 0.5  # halves within 2 x tolerance: one colour (spaces)
+    # Noise has no runs: its cells keep their colours, but for halves close enough to be one.
+    noisy = halves(cell_keys(noise))
+    apart = np.abs(noisy[..., :3] - noisy[..., 3:]).max(-1) > 2 * EVEN_TOLERANCE
+    assert (evened_keys(cell_keys(noise))[apart] == cell_keys(noise)[apart]).all()

@@ -36,7 +36,7 @@ from textual.widget import Widget
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.terminal import cell_errors, cell_keys, cells_for, changed_spans, key_lines, worst_cells
+from tlgan_tui.terminal import cell_errors, cell_keys, cells_for, changed_spans, evened_keys, key_lines, worst_cells
 from tlgan_tui.tui import screen_output
 from tlgan_tui.tui.terminal_link import PACE, TerminalLink
 
@@ -89,7 +89,7 @@ class Frame:
     size: tuple[int, int]
     render_ms: float
     keys: np.ndarray | None = None
-    """The face as cell keys (terminal.cell_keys), to send only the cells that changed."""
+    """The face's pixels as cell keys (terminal.cell_keys), to send only the cells that changed."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,13 +103,15 @@ class PreviewRequest:
     """The preview's background, for the padding around the face."""
     truecolor: bool
     """The screen is drawn in truecolour."""
+    evened: bool = False
+    """The link is slow: the face's colours are evened out for fewer bytes (layout_lines)."""
     ahead: bool = False
     """Drawn ahead of a key that may ask for it: kept, not shown."""
 
     def draws_like(self, other: "PreviewRequest") -> bool:
         """Both ask for the same frame."""
-        return (self.recipe, self.side, self.size, self.style, self.truecolor) == (
-            other.recipe, other.side, other.size, other.style, other.truecolor
+        return (self.recipe, self.side, self.size, self.style, self.truecolor, self.evened) == (
+            other.recipe, other.side, other.size, other.style, other.truecolor, other.evened
         ) and self.axes is other.axes
 
 
@@ -124,10 +126,13 @@ def _padded(segments: list[Segment], left: int, image_width: int, width: int, st
     return strip if image_width <= width else strip.crop(0, width)
 
 
-def layout_lines(image: np.ndarray, width: int, height: int, style: Style, truecolor: bool) -> list[Strip]:
+def layout_lines(image: np.ndarray, width: int, height: int, style: Style, truecolor: bool, evened: bool = False) -> list[Strip]:
     """The image as half-block lines centred in width x height cells, padded with `style`;
-    `truecolor`: the screen is drawn in truecolour (see terminal.key_lines)."""
-    rows = key_lines(cell_keys(image), truecolor)[:height]
+    `truecolor`: the screen is drawn in truecolour (see terminal.key_lines); `evened`: colours
+    evened out by a few levels for 2.5x fewer bytes (terminal.evened_keys), for a slow link: on
+    smooth gradients the steps between cells can show, so a fast terminal gets the pixels."""
+    keys = cell_keys(image)
+    rows = key_lines(evened_keys(keys) if evened else keys, truecolor)[:height]
     left, top = face_offset(image.shape[1], len(rows), width, height)
     blank = Strip([Segment(" " * width, style)], width)
     body = [_padded(segments, left, image.shape[1], width, style) for segments in rows]
@@ -310,7 +315,7 @@ class FacePreview(Widget):
     def _request(self, recipe: Recipe, axes: AxisSet, ahead: bool = False) -> PreviewRequest:
         size = (self.size.width, self.size.height)
         truecolor = self.app.console.color_system == "truecolor"
-        return PreviewRequest(recipe, axes, self.side, size, self.rich_style, truecolor, ahead)
+        return PreviewRequest(recipe, axes, self.side, size, self.rich_style, truecolor, self._slow, ahead)
 
     def _render(self, request: PreviewRequest) -> Frame:
         """On the render thread: the face, then its cells laid out for the widget."""
@@ -318,7 +323,7 @@ class FacePreview(Widget):
         image = self._renderer(request.recipe, request.axes, request.side)
         lines, keys = [], None
         if self.draws_cells:
-            lines = layout_lines(image, *request.size, request.style, request.truecolor)
+            lines = layout_lines(image, *request.size, request.style, request.truecolor, request.evened)
             keys = cell_keys(image)
         return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000, keys)
 
@@ -413,9 +418,10 @@ class FacePreview(Widget):
         if not spans:
             self._worst = int(errors.max())
             return 0
-        # What the terminal shows: the cells in the spans anew, the others as they were. The
-        # widget's own lines are the frame's, exact: anything Textual repaints for other reasons
-        # (a notice closing over the face) is drawn exact, which is only better.
+        # What the terminal shows: the cells in the spans anew, the others as they were (kept as
+        # the pixels they stand for: evened lines are within EVEN_TOLERANCE of them). The
+        # widget's own lines are the frame's whole: anything Textual repaints for other reasons
+        # (a notice closing over the face) is drawn whole, which is only better.
         written = np.zeros(errors.shape, dtype=bool)
         for y, x0, x1 in spans:
             written[y, x0:x1] = True
@@ -530,4 +536,4 @@ class FacePreview(Widget):
         if self.frame.size == (width, height):
             return self.frame.lines
         # Resized since the frame was made: lay it out again until a frame for the new size comes.
-        return layout_lines(self.frame.image, width, height, self.rich_style, self.app.console.color_system == "truecolor")
+        return layout_lines(self.frame.image, width, height, self.rich_style, self.app.console.color_system == "truecolor", self._slow)
