@@ -7,6 +7,7 @@ them when the test says so, or never."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -314,6 +315,49 @@ def test_over_a_slow_link_faces_are_drawn_with_their_colours_evened_out(engine):
         shown, pixels = screen_keys(preview), preview.frame.keys
         assert np.array_equal(shown, evened_keys(pixels)) and not np.array_equal(shown, pixels)
         assert cell_errors(shown, pixels).max() <= EVEN_TOLERANCE
+        request = preview._request(face(engine, 7), engine.axes, ahead=True)
+        assert request.evened and request.draws_like(replace(request, evened=False))  # a face drawn ahead serves either way
+
+    run(app, script)
+
+
+def test_a_slow_link_counts_as_fast_again_only_when_it_stays_fast(engine, monkeypatch):
+    """One quick round trip (a shaper's burst after a pause) does not make the preview send
+    whole frames into a slow link; answers that stay quick do."""
+    monkeypatch.setattr(preview_module, "MEASURED_FROM", 1)  # every round trip counts, however few cells
+    clock = [100.0]
+    terminal = StandInTerminal(lambda: clock[0])
+
+    class DrawingApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DrawingPreview(engine, terminal.link)
+
+    app = DrawingApp()
+
+    async def script(pilot):
+        preview = app.query_one(DrawingPreview)
+
+        async def step(recipe, seconds_a_cell: float) -> int | None:
+            """Show a face; the terminal answers after its cells took `seconds_a_cell` each.
+            What the face was sent as (None: whole)."""
+            clock[0] += 1.0  # a while after the last key: the face goes out as it stays
+            preview.ask(recipe, engine.axes)
+            asked = terminal.questions
+            assert await wait_for(lambda: terminal.questions == asked + 1, 5)
+            threshold = preview.drawn[-1][1]
+            clock[0] += preview._cells_sent * seconds_a_cell
+            terminal.answer()
+            await pilot.pause()
+            return threshold
+
+        cells = preview.size.width * preview.size.height
+        assert await step(face(engine, 5), 1 / 1800) is None  # unknown link: whole; 1,800 cells a second
+        # The averaged rate now says a whole frame takes 0.024 s: fast once, not fast enough to
+        # count as fast again after being slow.
+        assert await step(face(engine, 6), 1 / 150_000) is not None
+        assert cells / preview._cells_per_second < preview_module.FULL_FRAME_BUDGET
+        assert await step(face(engine, 7), 1 / 150_000) is not None  # still slow: sent in part
+        assert await step(face(engine, 8), 1 / 150_000) is None  # quick answers since: whole frames
 
     run(app, script)
 

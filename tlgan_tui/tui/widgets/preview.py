@@ -58,7 +58,10 @@ whole frame (nearly every cell differs a little)."""
 SPAN_GAP = 4
 """Changed cells this close are sent as one run (a cursor move costs about as much)."""
 FULL_FRAME_BUDGET = 0.04
-"""A link that would take longer than this (seconds) to carry a whole frame is slow."""
+"""A link that would take longer than this (seconds) to carry a whole frame is slow. A slow link
+counts as fast again only once it carries a whole frame in half that: a round trip after a
+pause can run well ahead of what the link carries for long (a shaper's burst, buffers), and a
+preview that flips between the two sends whole frames into a slow link and draws faces anew."""
 MOVING_SECONDS = 0.06
 """Link time a frame may take while faces change: with the round trip, about 10 faces a second."""
 REST_AFTER = 0.06
@@ -111,9 +114,9 @@ class PreviewRequest:
 
     def draws_like(self, other: "PreviewRequest") -> bool:
         """Both ask for the same frame."""
-        return (self.recipe, self.side, self.size, self.style, self.truecolor, self.evened) == (
-            other.recipe, other.side, other.size, other.style, other.truecolor, other.evened
-        ) and self.axes is other.axes
+        return (self.recipe, self.side, self.size, self.style, self.truecolor) == (
+            other.recipe, other.side, other.size, other.style, other.truecolor
+        )  # evened or not, the same face: either serves and self.axes is other.axes
 
 
 def face_offset(image_width: int, rows: int, width: int, height: int) -> tuple[int, int]:
@@ -221,6 +224,8 @@ class FacePreview(Widget):
         """The newest frame, waiting for the one in flight."""
         self._cells_per_second: float | None = None
         """How fast the link carries face cells, from the terminal's last answers."""
+        self._slow = False
+        """The link is slow (FULL_FRAME_BUDGET): frames are sent in part, their colours evened."""
         self._asked_at = 0.0
         """When the newest face was asked for (`ask`, or `show` for a preview without a renderer)."""
         self._shown_keys: np.ndarray | None = None
@@ -369,11 +374,6 @@ class FacePreview(Widget):
         if self._wanted is not None and frame.recipe == self._wanted[0]:
             self.draw_ahead()
 
-    @property
-    def _slow(self) -> bool:
-        """The terminal's answers say a whole frame would take longer than FULL_FRAME_BUDGET."""
-        rate = self._cells_per_second
-        return rate is not None and self.size.width * self.size.height > rate * FULL_FRAME_BUDGET
 
     def _staying(self, frame: Frame) -> bool:
         """`frame` is the face asked for last, and no other was asked for since REST_AFTER."""
@@ -457,6 +457,8 @@ class FacePreview(Widget):
         elif self._cells_sent >= MEASURED_FROM:
             # Averaged: a round trip varies with what else the link and the terminal do.
             self._cells_per_second = (self._cells_per_second + rate) / 2
+        whole_frame = self.size.width * self.size.height / self._cells_per_second
+        self._slow = whole_frame > FULL_FRAME_BUDGET / (2 if self._slow else 1)
         self._through(flight)
 
     def _through(self, flight: int) -> None:
