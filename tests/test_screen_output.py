@@ -118,9 +118,10 @@ def test_styles_after_face_cells_start_from_a_reset():
 def test_a_span_of_a_line_is_cut_as_textual_cuts_it():
     strip = Strip([*face_strips()[5], Segment("wide 表 text", Style(bold=True)), Segment("end")])
     ends = list(accumulate(segment.cell_length for segment in strip._segments))
-    for start, stop in [(0, 3), (2, 9), (4, 5), (10, 24), (20, 30), (25, 27), (26, strip.cell_length), (0, strip.cell_length)]:
+    cuts = [(0, 3), (2, 9), (4, 5), (10, 24), (20, 30), (25, 27), (26, strip.cell_length), (0, strip.cell_length)]
+    for start, stop in cuts + [(a, b) for a in range(3, 21, 3) for b in range(a + 1, 22, 2)]:  # within the face's runs
         ours = _crop(strip, ends, start, stop)
-        assert list(ours) == list(strip.crop(start, stop)) and ours.cell_length == stop - start
+        assert ours == list(strip.crop(start, stop)) and sum(segment.cell_length for segment in ours) == stop - start
 
 
 @pytest.mark.parametrize("slow_link", [False, True])

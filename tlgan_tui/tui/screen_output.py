@@ -24,6 +24,7 @@ from itertools import accumulate
 from rich.cells import cell_len
 from rich.console import Console
 from rich.control import Control
+from rich.segment import Segment
 from rich.color import ColorSystem
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.strip import Strip
@@ -35,12 +36,17 @@ RESET = "\x1b[0m"
 
 def render_strip(strip: Strip, console: Console) -> str:
     """Strip.render, with runs of face cells written compactly (see above)."""
+    return render_segments(strip._segments, console)
+
+
+def render_segments(segments: list[Segment], console: Console) -> str:
+    """A line's segments as escape codes, runs of face cells written compactly."""
     color_system = console._color_system or ColorSystem.TRUECOLOR
     render_style = Strip.render_style
     parts: list[str] = []
     append = parts.append
     upper = lower = -1  # the colours in force within a run of face cells; -1: not (yet) set
-    for text, style, _ in strip._segments:
+    for text, style, _ in segments:
         if type(style) is CellStyle and style._ansi is not None:
             key = style._key
             top, bottom = key >> 24, key & 0xFFFFFF
@@ -85,21 +91,33 @@ def _render_chops(self: ChopsUpdate, console: Console) -> str:
                     segment_ends = ends[y, x] = list(accumulate(
                         len(text) if type(style) is CellStyle else cell_len(text) for text, style, _ in strip._segments
                     ))  # a face cell is one cell wide
-                strip = _crop(strip, segment_ends, start - x, stop - x)
+                segments = _crop(strip, segment_ends, start - x, stop - x)
+            else:
+                segments = strip._segments
             append(f"\x1b[{y + 1};{start + 1}H")  # Control.move_to(start, y), without making one
-            append(render_strip(strip, console))
+            append(render_segments(segments, console))
         if y != last_y:
             append("\n")
     return "".join(sequences)
 
 
-def _crop(strip: Strip, segment_ends: list[int], start: int, stop: int) -> Strip:
-    """strip.crop(start, stop), given where each of its segments ends: Strip.crop walks the
-    segments from the line's start, once per span, and a face line has ten spans of a hundred."""
+def _crop(strip: Strip, segment_ends: list[int], start: int, stop: int) -> list[Segment]:
+    """The segments of strip.crop(start, stop), given where each of the strip's segments ends:
+    Strip.crop walks the segments from the line's start, once per span, and a face line has a
+    hundred spans. A span that begins or ends within a run of face cells (one cell a character)
+    cuts its text directly; any other cut is Strip.crop's."""
+    segments = strip._segments
     first = bisect_right(segment_ends, start)
     last = bisect_left(segment_ends, stop)
     offset = segment_ends[first - 1] if first else 0
-    return Strip(strip._segments[first:last + 1], segment_ends[last] - offset).crop(start - offset, stop - offset)
+    head, tail = segments[first], segments[last]
+    if type(head.style) is CellStyle and type(tail.style) is CellStyle:
+        if first == last:
+            return [Segment(head.text[start - offset:stop - offset], head.style)]
+        tail_start = segment_ends[last - 1]
+        return [Segment(head.text[start - offset:], head.style), *segments[first + 1:last],
+                Segment(tail.text[:stop - tail_start], tail.style)]
+    return list(Strip(segments[first:last + 1], segment_ends[last] - offset).crop(start - offset, stop - offset))
 
 
 def _render_layout(self: LayoutUpdate, console: Console) -> str:
