@@ -12,8 +12,8 @@ widget is on top, cropping and every other style are Textual's own:
   (`ESC[38;2;r;g;b;48;2;r;g;bm▀ESC[0m`); a run of face cells (truecolour CellStyles, see
   tlgan_tui/terminal.py) is written with no reset between cells and only the colour that changed
   from the cell before, which is what the terminal then shows anyway; a cell of one colour (a
-  space) writes only its background. With the colours evened out (terminal.evened_keys), 2.5x
-  fewer bytes per face than Textual writes, which over a slow link is 2.5x more faces.
+  space) writes only its background. Over a slow link, where the preview also evens the colours
+  out (terminal.evened_keys), a face takes 2-2.5x fewer bytes than Textual would write for it.
 """
 
 from __future__ import annotations
