@@ -168,8 +168,9 @@ def test_what_the_terminal_was_sent_after_keys_is_the_screen_drawn_whole(engine,
     for keys, terminal, whole in steps:
         assert terminal.keys() == whole.keys()
         differ = {cell for cell in whole if terminal[cell] != whole[cell]}
-        if slow_link:  # a slow link may leave face cells a few levels off (CLOSE, or VISIBLE when it is late)
-            assert all(off_by(terminal[cell], whole[cell]) <= VISIBLE for cell in differ), keys
+        if slow_link:  # a slow link may leave face cells a few levels off the pixels (CLOSE, or
+            # VISIBLE when it is late), and the screen drawn afresh has them evened out
+            assert all(off_by(terminal[cell], whole[cell]) <= VISIBLE + EVEN_TOLERANCE for cell in differ), keys
         else:
             assert not differ, keys
 

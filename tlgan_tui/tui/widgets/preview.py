@@ -94,6 +94,13 @@ class Frame:
     render_ms: float
     keys: np.ndarray | None = None
     """The face's pixels as cell keys (terminal.cell_keys), to send only the cells that changed."""
+    drawn_keys: np.ndarray | None = None
+    """The cells as `lines` draw them, where they differ from `keys` (colours evened out)."""
+
+    @property
+    def cells_drawn(self) -> np.ndarray | None:
+        """The cells as the lines draw them."""
+        return self.keys if self.drawn_keys is None else self.drawn_keys
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,10 +143,16 @@ def layout_lines(image: np.ndarray, width: int, height: int, style: Style, truec
     evened out by a few levels for 2.5x fewer bytes (terminal.evened_keys), for a slow link: on
     smooth gradients the steps between cells can show, so a fast terminal gets the pixels."""
     keys = cell_keys(image)
-    rows = key_lines(evened_keys(keys) if evened else keys, truecolor)[:height]
-    left, top = face_offset(image.shape[1], len(rows), width, height)
+    return layout_keys(evened_keys(keys) if evened else keys, width, height, style, truecolor)
+
+
+def layout_keys(keys: np.ndarray, width: int, height: int, style: Style, truecolor: bool) -> list[Strip]:
+    """layout_lines for cell keys (terminal.cell_keys)."""
+    rows = key_lines(keys, truecolor)[:height]
+    image_width = keys.shape[1]
+    left, top = face_offset(image_width, len(rows), width, height)
     blank = Strip([Segment(" " * width, style)], width)
-    body = [_padded(segments, left, image.shape[1], width, style) for segments in rows]
+    body = [_padded(segments, left, image_width, width, style) for segments in rows]
     return [blank] * top + body + [blank] * (height - top - len(body))
 
 
@@ -327,11 +340,12 @@ class FacePreview(Widget):
         """On the render thread: the face, then its cells laid out for the widget."""
         start = time.perf_counter()
         image = self._renderer(request.recipe, request.axes, request.side)
-        lines, keys = [], None
+        lines, keys, drawn = [], None, None
         if self.draws_cells:
-            lines = layout_lines(image, *request.size, request.style, request.truecolor, request.evened)
             keys = cell_keys(image)
-        return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000, keys)
+            drawn = evened_keys(keys) if request.evened else None
+            lines = layout_keys(keys if drawn is None else drawn, *request.size, request.style, request.truecolor)
+        return Frame(request.recipe, request.side, image, lines, request.size, (time.perf_counter() - start) * 1000, keys, drawn)
 
     def _deliver(self, request: PreviewRequest, frame: Frame | None, error: Exception | None) -> None:
         self.post_message(self.Rendered(request, frame, error))  # thread-safe; never waits on the UI
@@ -406,7 +420,7 @@ class FacePreview(Widget):
         shown = self._shown_keys
         if threshold is None or frame.keys is None or shown is None or shown.shape != frame.keys.shape or frame.size != (width, height) or self._strips is None:
             self._strips = None
-            self._shown_keys = frame.keys
+            self._shown_keys = frame.cells_drawn
             self._worst = 0
             self.refresh()
             return frame.keys.size if frame.keys is not None else width * height
@@ -419,8 +433,9 @@ class FacePreview(Widget):
         if not spans:
             self._worst = int(errors.max())
             return 0
-        # What the terminal shows: the cells in the spans anew, the others as they were (kept as
-        # the pixels they stand for: evened lines are within EVEN_TOLERANCE of them). The
+        # What the terminal shows: the cells in the spans anew (as the lines draw them, colours
+        # evened or not: errors count from the pixels, so they include the evening), the
+        # others as they were. The
         # widget's own lines are the frame's whole: anything Textual repaints for other reasons
         # (a notice closing over the face) is drawn whole, which is only better.
         written = np.zeros(errors.shape, dtype=bool)
@@ -428,7 +443,7 @@ class FacePreview(Widget):
             written[y, x0:x1] = True
         errors[written] = 0
         self._worst = int(errors.max())
-        self._shown_keys = np.where(written, frame.keys, shown)
+        self._shown_keys = np.where(written, frame.cells_drawn, shown)
         self._strips = list(frame.lines)
         rows, image_width = frame.keys.shape
         left, top = face_offset(image_width, rows, width, height)
@@ -534,9 +549,11 @@ class FacePreview(Widget):
         width, height = self.size
         if self.frame is None:
             return []
-        self._shown_keys = self.frame.keys  # all of it is drawn
-        self._worst = 0
+        self._worst = 0  # all of it is drawn
         if self.frame.size == (width, height):
+            self._shown_keys = self.frame.cells_drawn
             return self.frame.lines
         # Resized since the frame was made: lay it out again until a frame for the new size comes.
-        return layout_lines(self.frame.image, width, height, self.rich_style, self.app.console.color_system == "truecolor", self._slow)
+        keys = cell_keys(self.frame.image)
+        self._shown_keys = evened_keys(keys) if self._slow else keys
+        return layout_keys(self._shown_keys, width, height, self.rich_style, self.app.console.color_system == "truecolor")
