@@ -233,16 +233,25 @@ class DrawingPreview(FacePreview):
         return super()._draw(frame, threshold, most)
 
 
-def test_the_newest_face_waits_a_moment_after_its_key_then_goes_out_as_it_stays(engine, monkeypatch):
-    monkeypatch.setattr(preview_module, "REST_AFTER", 1.0)  # a wide window for the test to act in
+class DrawingApp(App[None]):
+    def __init__(self, engine, link: TerminalLink) -> None:
+        super().__init__()
+        self.engine, self.link = engine, link
+
+    def compose(self) -> ComposeResult:
+        yield DrawingPreview(self.engine, self.link)
+
+
+def drawing_app(engine) -> tuple[list[float], StandInTerminal, DrawingApp]:
+    """A preview that renders its faces, over a stand-in terminal whose clock the test moves."""
     clock = [100.0]
     terminal = StandInTerminal(lambda: clock[0])
+    return clock, terminal, DrawingApp(engine, terminal.link)
 
-    class DrawingApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield DrawingPreview(engine, terminal.link)
 
-    app = DrawingApp()
+def test_the_newest_face_waits_a_moment_after_its_key_then_goes_out_as_it_stays(engine, monkeypatch):
+    monkeypatch.setattr(preview_module, "REST_AFTER", 1.0)  # a wide window for the test to act in
+    clock, terminal, app = drawing_app(engine)
 
     async def script(pilot):
         preview = app.query_one(DrawingPreview)
@@ -295,14 +304,7 @@ def test_the_newest_face_waits_a_moment_after_its_key_then_goes_out_as_it_stays(
 
 
 def test_over_a_slow_link_faces_are_drawn_with_their_colours_evened_out(engine):
-    clock = [100.0]
-    terminal = StandInTerminal(lambda: clock[0])
-
-    class DrawingApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield DrawingPreview(engine, terminal.link)
-
-    app = DrawingApp()
+    clock, terminal, app = drawing_app(engine)
 
     async def script(pilot):
         preview = app.query_one(DrawingPreview)
@@ -327,14 +329,7 @@ def test_a_slow_link_counts_as_fast_again_only_when_it_stays_fast(engine, monkey
     """One quick round trip (a shaper's burst after a pause) does not make the preview send
     whole frames into a slow link; answers that stay quick do."""
     monkeypatch.setattr(preview_module, "MEASURED_FROM", 1)  # every round trip counts, however few cells
-    clock = [100.0]
-    terminal = StandInTerminal(lambda: clock[0])
-
-    class DrawingApp(App[None]):
-        def compose(self) -> ComposeResult:
-            yield DrawingPreview(engine, terminal.link)
-
-    app = DrawingApp()
+    clock, terminal, app = drawing_app(engine)
 
     async def script(pilot):
         preview = app.query_one(DrawingPreview)
