@@ -7,6 +7,7 @@ them when the test says so, or never."""
 from __future__ import annotations
 
 import asyncio
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -321,6 +322,7 @@ def test_over_a_slow_link_faces_are_drawn_with_their_colours_evened_out(engine):
         assert cell_errors(shown, pixels).max() <= EVEN_TOLERANCE
         request = preview._request(face(engine, 7), engine.axes, ahead=True)
         assert request.evened and request.draws_like(replace(request, evened=False))  # a face drawn ahead serves either way
+        assert not request.draws_like(replace(request, axes=copy.copy(engine.axes)))  # but not for other axes
 
     run(app, script)
 

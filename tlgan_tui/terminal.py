@@ -1,6 +1,6 @@
 """An image as terminal cells: each cell is '▀' with the upper pixel as foreground and the
-lower pixel as background, so a cell shows two pixels (a space when both are one colour). Used by the editor (`tlgan show`, which
-draws a face once, uses rich-pixels).
+lower pixel as background, so a cell shows two pixels (a space when both are one colour). Used
+by the editor (`tlgan show`, which draws a face once, uses rich-pixels).
 
 Speed matters here: the editor's live preview turns a new face into ~4,000 cells per frame,
 nearly all of them colour pairs never seen before. Runs of equal cells are merged into one
@@ -110,10 +110,10 @@ def evened_keys(keys: np.ndarray, tolerance: int = EVEN_TOLERANCE) -> np.ndarray
     A cell's colours are written only where they differ from the cell before (screen_output), and
     a cell whose halves are one colour is a space, which needs only its background. A face has
     few exactly equal neighbours, but many within a few levels: on 92x92 faces of the default
-    model, evening to 3 levels made 70-80 % of the cells spaces and the truecolour bytes of a
-    whole face 2.5x fewer (33 -> 13 bytes a cell). The runs are the largest aligned blocks of 1,
-    2, 4 ... LONGEST_RUN cells of a row whose colours all lie within 2 x `tolerance`, each taken
-    at its middle colour: first for whole cells (both halves: spaces), then for each half alone.
+    model, evening to 3 levels made 60-80 % of the cells spaces and the truecolour bytes of a
+    whole face 2-2.5x fewer (33 -> 13-17 bytes a cell). The runs are the largest aligned blocks
+    of 1, 2, 4 ... LONGEST_RUN cells of a row whose colours all lie within 2 x `tolerance`, each
+    taken at its middle colour: first for whole cells (both halves: spaces), then for each half.
     """
     channels = [((keys >> shift) & 255).astype(np.int16) for shift in (40, 32, 24, 16, 8, 0)]
     upper, lower = np.stack(channels[:3], -1), np.stack(channels[3:], -1)

@@ -120,10 +120,10 @@ class PreviewRequest:
     """Drawn ahead of a key that may ask for it: kept, not shown."""
 
     def draws_like(self, other: "PreviewRequest") -> bool:
-        """Both ask for the same frame."""
+        """Both ask for the same frame (evened or not: either serves)."""
         return (self.recipe, self.side, self.size, self.style, self.truecolor) == (
             other.recipe, other.side, other.size, other.style, other.truecolor
-        )  # evened or not, the same face: either serves and self.axes is other.axes
+        ) and self.axes is other.axes
 
 
 def face_offset(image_width: int, rows: int, width: int, height: int) -> tuple[int, int]:
@@ -388,7 +388,6 @@ class FacePreview(Widget):
         if self._wanted is not None and frame.recipe == self._wanted[0]:
             self.draw_ahead()
 
-
     def _staying(self, frame: Frame) -> bool:
         """`frame` is the face asked for last, and no other was asked for since REST_AFTER."""
         wanted = self._wanted is None or frame.recipe == self._wanted[0]
@@ -434,10 +433,9 @@ class FacePreview(Widget):
             self._worst = int(errors.max())
             return 0
         # What the terminal shows: the cells in the spans anew (as the lines draw them, colours
-        # evened or not: errors count from the pixels, so they include the evening), the
-        # others as they were. The
-        # widget's own lines are the frame's whole: anything Textual repaints for other reasons
-        # (a notice closing over the face) is drawn whole, which is only better.
+        # evened or not: errors count from the pixels, so they include the evening), the others
+        # as they were. The widget's own lines are the frame's whole: anything Textual repaints
+        # for other reasons (a notice closing over the face) is drawn whole, which is only better.
         written = np.zeros(errors.shape, dtype=bool)
         for y, x0, x1 in spans:
             written[y, x0:x1] = True
