@@ -110,7 +110,7 @@ def evened_keys(keys: np.ndarray, tolerance: int = EVEN_TOLERANCE) -> np.ndarray
     A cell's colours are written only where they differ from the cell before (screen_output), and
     a cell whose halves are one colour is a space, which needs only its background. A face has
     few exactly equal neighbours, but many within a few levels: on 92x92 faces of the default
-    model, evening to 3 levels made 60-80 % of the cells spaces and the truecolour bytes of a
+    model, evening to 3 levels made 60-85 % of the cells spaces and the truecolour bytes of a
     whole face 2-2.5x fewer (33 -> 13-17 bytes a cell). The runs are the largest aligned blocks
     of 1, 2, 4 ... LONGEST_RUN cells of a row whose colours all lie within 2 x `tolerance`, each
     taken at its middle colour: first for whole cells (both halves: spaces), then for each half.
