@@ -81,9 +81,10 @@ def face_shown(lines: list[Cells]) -> bool:
 
 
 def face_columns(size: tuple[int, int]) -> tuple[int, int]:
-    """The columns the face occupies in a terminal of `size`, as the editor lays it out (run
-    headless here). Not read from the pane: a face's cells of one colour are spaces, and a
-    smooth background can make whole columns of them."""
+    """The columns the face occupies in a terminal of `size`, as this checkout's editor lays it
+    out (run headless here; a `--code` checkout must lay the screen out the same). Not read from
+    the pane: a face's cells of one colour are spaces, and a smooth background can make whole
+    columns of them."""
     import asyncio
 
     sys.path.insert(0, str(ROOT))

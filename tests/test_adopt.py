@@ -94,7 +94,7 @@ def test_a_users_1024_model_gets_published_axes_only_once_adopted_and_keeps_them
     code, out, err = run(capsys, "convert", str(mine), str(converted))
     assert code == 0 and own_id in out and "opens as pggan-celebahq1024 too" in out, err
     code, out, err = run(capsys, "info", "--generator", "pggan", "--weights", str(converted))
-    assert code == 0 and "generator    pggan-celebahq1024: NVIDIA pg-GAN CelebA-HQ" in out and f"adopted by `tlgan axes adopt`" in out, err
+    assert code == 0 and "generator    pggan-celebahq1024: NVIDIA pg-GAN CelebA-HQ" in out and "adopted by `tlgan axes adopt`" in out, err
     assert f"by its weights it is {own_id}" in out and "age, gender" in out
 
     code, out, err = run(capsys, "axes", "forget", "--generator", "pggan", "--weights", str(converted))
