@@ -41,7 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 2222
-HALF_BLOCK = "▀"
+BLOCKS = "▀▄█"
+"""How the editor writes face cells of two colours, or one (it also uses spaces)."""
 SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 POLL = 0.02
 REPEAT_RATE = 30.0
@@ -77,7 +78,7 @@ Cells = tuple[str, list[str]]
 
 def face_shown(lines: list[Cells]) -> bool:
     """The pane shows a face (until then it shows the editor starting)."""
-    return sum(text.count(HALF_BLOCK) for text, _ in lines) >= 100
+    return sum(text.count(block) for text, _ in lines for block in BLOCKS) >= 100
 
 
 def face_columns(size: tuple[int, int]) -> tuple[int, int]:

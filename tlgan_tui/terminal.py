@@ -1,6 +1,7 @@
 """An image as terminal cells: each cell is '▀' with the upper pixel as foreground and the
 lower pixel as background, so a cell shows two pixels (a space when both are one colour). Used
-by the editor (`tlgan show`, which draws a face once, uses rich-pixels).
+by the editor (`tlgan show`, which draws a face once, uses rich-pixels). What the terminal is
+sent for a cell may be another block showing the same (tlgan_tui/tui/screen_output.py).
 
 Speed matters here: the editor's live preview turns a new face into ~4,000 cells per frame,
 nearly all of them colour pairs never seen before. Runs of equal cells are merged into one
@@ -22,12 +23,12 @@ COLOR_SYSTEMS = ("truecolor", "256", "auto")
 """Colour depths a face can be drawn in: truecolour by default, since over SSH and in tmux
 COLORTERM is often missing and faces quantised to 256 colours posterise."""
 
-UPPER_HALF = "▀"
-EVEN_TOLERANCE = 3
+UPPER_HALF, LOWER_HALF, FULL_BLOCK = "▀", "▄", "█"
+EVEN_TOLERANCE = 4
 """How far (of 255, in any channel) a colour written for a face may be from its pixel's, so
-that neighbouring cells share colours (evened_keys). A half block shows no difference of 3."""
-LONGEST_RUN = 32
-"""The longest run of cells evened to one colour (a power of two)."""
+that neighbouring cells share colours (evened_keys). A half block shows no difference of 4;
+each level more would save a tenth of the bytes again (3: 1.2x the bytes of 4), but the steps
+between runs (up to twice this) start to show as bands on smooth skin."""
 _CACHE_LIMIT = 1 << 15
 _new_tuple = tuple.__new__  # skips the named tuples' argument handling: thousands per frame
 _COLOR_CACHE: dict[int, Color] = {}
@@ -103,52 +104,84 @@ def cell_keys(image: np.ndarray) -> np.ndarray:
     return (packed[0::2] << 24) | packed[1::2]
 
 
+SPACE_WAY, FULL_BLOCK_WAY, UPPER_HALF_WAY, LOWER_HALF_WAY = range(4)
+"""The ways to write a cell (evened_keys), in the order ties go."""
+_TOP, _BOTTOM, _BOTH, _ANY = range(4)
+_TAKES = np.array([[_ANY, _BOTH, _TOP, _BOTTOM], [_BOTH, _ANY, _BOTTOM, _TOP]])
+"""(register, way) -> what the foreground (0) and the background (1) show of a cell."""
+_TOP_FROM = np.array([1, 0, 0, 1])
+"""way -> the register that shows a cell's upper half."""
+_BOTTOM_FROM = np.array([1, 0, 1, 0])
+_CANNOT = np.int8(9)
+"""The cost of a way a cell cannot be written (one colour for halves too far apart)."""
+
+
 def evened_keys(keys: np.ndarray, tolerance: int = EVEN_TOLERANCE) -> np.ndarray:
-    """Cell keys as they are best written: each colour within `tolerance` of the pixel's, evened
-    out over runs of cells so that fewer colours need writing.
+    """Cell keys as they are best written: each colour within `tolerance` of the pixel's, chosen
+    so that a terminal needs as few colour codes as it can for them.
 
-    A cell's colours are written only where they differ from the cell before (screen_output), and
-    a cell whose halves are one colour is a space, which needs only its background. A face has
-    few exactly equal neighbours, but many within a few levels: on 92x92 faces of the default
-    model, evening to 3 levels made 60-85 % of the cells spaces and the truecolour bytes of a
-    whole face 2-2.5x fewer (33 -> 13-17 bytes a cell). The runs are the largest aligned blocks
-    of 1, 2, 4 ... LONGEST_RUN cells of a row whose colours all lie within 2 x `tolerance`, each
-    taken at its middle colour: first for whole cells (both halves: spaces), then for each half.
+    A terminal keeps two colours in force, the foreground and the background, and a cell writes
+    the codes only of a colour it needs that is not in force already (screen_output). A cell can
+    be written four ways: a space (background only), a full block (foreground only), an upper
+    half block (foreground above) or a lower half block (background above). A face has few
+    exactly equal neighbours but many within a few levels, so each row is planned left to right
+    as two runs of colour, one per register: a cell joins the runs in force where its colours
+    fit within `tolerance` of every cell's already in them, choosing the way to be written that
+    needs fewest new colours (ties: the order above; a cell of one colour that needs a new colour
+    either way gives it to the register used longer ago), and a run's colour is the middle of
+    what all its cells allow. screen_output.render_segments makes the same choices from the
+    colours, so it writes just the codes planned here. On 92x92 faces of the default model, at a
+    tolerance of 4: 9-14 bytes a cell instead of 32-36 for the pixels (and 11-18 for aligned runs
+    of each half, the evening this replaced).
     """
+    rows, width = keys.shape
     channels = [((keys >> shift) & 255).astype(np.int16) for shift in (40, 32, 24, 16, 8, 0)]
-    upper, lower = np.stack(channels[:3], -1), np.stack(channels[3:], -1)
-    one, whole = _evened(np.minimum(upper, lower), np.maximum(upper, lower), tolerance)
-    upper = np.where(whole[..., None], one, _evened(upper, upper, tolerance)[0])
-    lower = np.where(whole[..., None], one, _evened(lower, lower, tolerance)[0])
-    upper, lower = upper.astype(np.int64), lower.astype(np.int64)
-    return (upper[..., 0] << 40 | upper[..., 1] << 32 | upper[..., 2] << 24
-            | lower[..., 0] << 16 | lower[..., 1] << 8 | lower[..., 2])
-
-
-def _evened(low: np.ndarray, high: np.ndarray, tolerance: int) -> tuple[np.ndarray, np.ndarray]:
-    """The darkest and brightest of each cell's colours, (rows, width, 3) each -> (rows, width, 3)
-    colours, and where each cell lies in a run whose colours are all within 2 x tolerance (there
-    the colour is the run's middle; elsewhere it is left undefined)."""
-    rows, width = low.shape[:2]
-    lows, highs = [low], [high]
-    while (1 << len(lows)) <= LONGEST_RUN and lows[-1].shape[1] >= 2:  # runs of 2, 4 ... cells
-        low, high = lows[-1], highs[-1]
-        pairs = low.shape[1] // 2 * 2
-        lows.append(np.minimum(low[:, 0:pairs:2], low[:, 1:pairs:2]))
-        highs.append(np.maximum(high[:, 0:pairs:2], high[:, 1:pairs:2]))
-    colour = np.zeros((rows, width, 3), dtype=low.dtype)
-    done = np.zeros((rows, width), dtype=bool)
-    for level in range(len(lows) - 1, -1, -1):  # the longest runs first
-        low, high = lows[level], highs[level]
-        size, blocks = 1 << level, low.shape[1]
-        spread = high - low
-        even = np.maximum(np.maximum(spread[..., 0], spread[..., 1]), spread[..., 2]) <= 2 * tolerance
-        span = blocks * size
-        done_here = done[:, :span].reshape(rows, blocks, size)
-        taken = even[:, :, None] & ~done_here
-        np.copyto(colour[:, :span].reshape(rows, blocks, size, 3), ((low + high) // 2)[:, :, None, :], where=taken[..., None])
-        done_here |= taken
-    return colour, done
+    top, bottom = np.stack(channels[:3], -1), np.stack(channels[3:], -1)
+    # What each cell allows, per column: boxes of colours (lowest, highest per channel) for its
+    # upper half, its lower half, both at once (a cell of one colour), and anything (a register
+    # the cell leaves alone).
+    both_lo, both_hi = np.maximum(top, bottom) - tolerance, np.minimum(top, bottom) + tolerance
+    one_colour = np.ascontiguousarray((both_lo <= both_hi).all(-1).T)
+    boxes_lo = np.stack([top - tolerance, bottom - tolerance, both_lo, np.full_like(top, -1000)]).transpose(2, 0, 1, 3).copy()
+    boxes_hi = np.stack([top + tolerance, bottom + tolerance, both_hi, np.full_like(top, 1000)]).transpose(2, 0, 1, 3).copy()
+    every_row, registers = np.arange(rows)[None], np.array([[0], [1]])
+    lo = np.full((2, rows, 3), 2000, np.int16)  # the runs in force (foreground, background): none yet
+    hi = np.full((2, rows, 3), -2000, np.int16)
+    used = np.full((2, rows), -1)
+    costs = np.empty((4, rows), np.int8)
+    lo_at, hi_at = np.empty((width, 2, rows, 3), np.int16), np.empty((width, 2, rows, 3), np.int16)
+    fresh_at, way_at = np.empty((width, 2, rows), bool), np.empty((width, rows), np.int64)
+    for x in range(width):
+        box_lo, box_hi = boxes_lo[x], boxes_hi[x]
+        fit_lo = np.maximum(lo[:, None], box_lo[None])  # (register, box, row, channel)
+        fit_hi = np.minimum(hi[:, None], box_hi[None])
+        misses = (fit_lo > fit_hi).any(-1)
+        missing = misses.view(np.int8)
+        costs[:2] = _CANNOT
+        np.copyto(costs[:2], missing[::-1, _BOTH], where=one_colour[x])  # space, full block
+        np.add(missing[0, _TOP], missing[1, _BOTTOM], out=costs[UPPER_HALF_WAY])
+        np.add(missing[0, _BOTTOM], missing[1, _TOP], out=costs[LOWER_HALF_WAY])
+        way = costs.argmin(0)
+        older = (way == SPACE_WAY) & (costs[SPACE_WAY] == 1) & (costs[FULL_BLOCK_WAY] == 1) & (used[0] < used[1])
+        way[older] = FULL_BLOCK_WAY
+        box = _TAKES[:, way]  # (register, row)
+        fresh = misses[registers, box, every_row] & (box != _ANY)
+        lo = np.where(fresh[..., None], box_lo[box, every_row], fit_lo[registers, box, every_row])
+        hi = np.where(fresh[..., None], box_hi[box, every_row], fit_hi[registers, box, every_row])
+        used[box != _ANY] = x
+        lo_at[x], hi_at[x], fresh_at[x], way_at[x] = lo, hi, fresh, way
+    # Each run's colour: the middle of its box where it ends (boxes only narrow along a run).
+    ends = np.ones_like(fresh_at)
+    ends[:-1] = fresh_at[1:]
+    end = np.where(ends, np.arange(width)[:, None, None], width)
+    end = np.minimum.accumulate(end[::-1], 0)[::-1]
+    register_index, row_index = np.arange(2)[None, :, None], np.arange(rows)[None, None]
+    middle = ((lo_at[end, register_index, row_index].astype(np.int64) + hi_at[end, register_index, row_index]) // 2)
+    colour = middle[..., 0] << 16 | middle[..., 1] << 8 | middle[..., 2]  # (column, register, row)
+    columns, row_index = np.arange(width)[:, None], np.arange(rows)[None]
+    upper = colour[columns, _TOP_FROM[way_at], row_index]
+    lower = colour[columns, _BOTTOM_FROM[way_at], row_index]
+    return np.ascontiguousarray((upper << 24 | lower).T)
 
 
 def halfblock_lines(image: np.ndarray, truecolor: bool = False) -> list[list[Segment]]:

@@ -16,7 +16,7 @@ changed visibly (VISIBLE), the most changed first, as many as MOVING_SECONDS of 
 the face stays, the cells still off (CLOSE) in REST_SECONDS, so the screen comes to rest soon
 after the last key. A link too slow for that leaves the last few levels (at most VISIBLE) as
 they are rather than keep the screen changing. Over a slow link faces are also drawn with their
-colours evened out (terminal.evened_keys): 2.5x fewer bytes a cell.
+colours evened out (terminal.evened_keys): about 3x fewer bytes a cell.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from textual.widget import Widget
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.terminal import cell_errors, cell_keys, cells_for, changed_spans, evened_keys, key_lines, worst_cells
+from tlgan_tui.terminal import EVEN_TOLERANCE, cell_errors, cell_keys, cells_for, changed_spans, evened_keys, key_lines, worst_cells
 from tlgan_tui.tui import screen_output
 from tlgan_tui.tui.terminal_link import PACE, TerminalLink
 
@@ -51,10 +51,11 @@ KEEP_AHEAD = 4
 VISIBLE = 10
 """Over a slow link, while faces change, a cell is sent again only when a channel of it changed
 by more than this (of 255): a step along an axis then sends 2-30 % of the cells."""
-CLOSE = 4
+CLOSE = EVEN_TOLERANCE
 """Once the face stays, the cells still further than this from it are sent: a difference of
 4/255 is not seen in half blocks, and sending every cell that differs at all costs as much as a
-whole frame (nearly every cell differs a little)."""
+whole frame (nearly every cell differs a little). Never below the evening's tolerance: cells
+evened out that far would be sent again and again."""
 SPAN_GAP = 4
 """Changed cells this close are sent as one run (a cursor move costs about as much)."""
 FULL_FRAME_BUDGET = 0.04
@@ -140,7 +141,7 @@ def _padded(segments: list[Segment], left: int, image_width: int, width: int, st
 def layout_lines(image: np.ndarray, width: int, height: int, style: Style, truecolor: bool, evened: bool = False) -> list[Strip]:
     """The image as half-block lines centred in width x height cells, padded with `style`;
     `truecolor`: the screen is drawn in truecolour (see terminal.key_lines); `evened`: colours
-    evened out by a few levels for 2.5x fewer bytes (terminal.evened_keys), for a slow link: on
+    evened out by a few levels for about 3x fewer bytes (terminal.evened_keys), for a slow link: on
     smooth gradients the steps between cells can show, so a fast terminal gets the pixels."""
     keys = cell_keys(image)
     return layout_keys(evened_keys(keys) if evened else keys, width, height, style, truecolor)
