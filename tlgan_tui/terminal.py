@@ -132,7 +132,8 @@ def evened_keys(keys: np.ndarray, tolerance: int = EVEN_TOLERANCE) -> np.ndarray
     what all its cells allow. screen_output.render_segments makes the same choices from the
     colours, so it writes just the codes planned here. On 92x92 faces of the default model, at a
     tolerance of 4: 9-14 bytes a cell instead of 32-36 for the pixels (and 11-18 for aligned runs
-    of each half, the evening this replaced).
+    of each half, the evening this replaced). The plan is a loop over the columns, all rows at
+    once: about 13 ms for a 92x92 face (the aligned runs took 2 ms), on the render thread.
     """
     rows, width = keys.shape
     channels = [((keys >> shift) & 255).astype(np.int16) for shift in (40, 32, 24, 16, 8, 0)]
