@@ -53,14 +53,17 @@ def test_the_mix_asked_for_is_what_the_metadata_and_the_images_hold(engine, tmp_
     assert np.allclose(table["age_change"], table["age_offset"] * age.per_step * effect, atol=1e-5)
     notes = json.loads((out / "dataset.json").read_text())["columns"]
     assert "years" in notes["age_change"]
-    # Each image is the face its row describes: the recipe inside the PNG renders the same pixels.
+    # Each image is the face its row describes: the recipe inside the PNG renders the same face.
+    # Not always bit for bit: a batch's float kernels can round a pixel differently from a face
+    # rendered alone (seen by one level on 0.001 % of pixels, on an AVX-512 CPU).
     row = table.iloc[7]
     png = Image.open(out / row["file_name"])
     assert png.size == (64, 64)
     recipe = Recipe.from_json(png.text["tlgan-recipe"])
     assert recipe.seed == row["seed"] and recipe.locks == {"gender"}
     assert recipe.offsets.get("age", 0.0) == pytest.approx(row["age_offset"], abs=1e-6)
-    assert np.array_equal(np.asarray(png), engine.render(recipe))
+    difference = np.abs(np.asarray(png).astype(int) - engine.render(recipe))
+    assert difference.max() <= 1 and (difference > 0).mean() < 0.001
     assert not list(out.rglob(".*.part"))
 
 
