@@ -12,7 +12,7 @@ from rich.segment import Segments
 from rich.style import Style
 from textual.strip import Strip
 
-from tlgan_tui.terminal import EVEN_TOLERANCE, CellStyle, cell_keys, evened_keys, halfblock_lines, key_lines
+from tlgan_tui.terminal import EVEN_TOLERANCE, EVEN_TOLERANCE_BUSY, CellStyle, cell_keys, even_tolerances, evened_keys, halfblock_lines, key_lines
 from tlgan_tui.tui.screen_output import render_segments
 
 
@@ -96,10 +96,14 @@ def test_evened_colours_stay_within_the_tolerance_and_smooth_rows_need_few_colou
     ramp = np.linspace(0, 60, 64)[None, :, None] + np.array([40, 20, 0])  # a smooth gradient
     smooth = (ramp + rng.normal(0, 1, (32, 64, 3))).clip(0, 255).astype(np.uint8)
     noise = rng.integers(0, 256, (32, 64, 3), dtype=np.uint8)
+    # A smooth picture may move by the smooth tolerance only; noise by the busy one.
+    assert (even_tolerances(cell_keys(smooth)) == EVEN_TOLERANCE).all()
+    assert (even_tolerances(cell_keys(noise)) == EVEN_TOLERANCE_BUSY).mean() > 0.9
     for picture in (smooth, noise):
         keys = cell_keys(picture)
-        evened = evened_keys(keys)
-        assert np.abs(halves(evened) - halves(keys)).max() <= EVEN_TOLERANCE
+        for tolerance in (EVEN_TOLERANCE, None):
+            off = np.abs(halves(evened_keys(keys, tolerance)) - halves(keys)).max(-1)
+            assert (off <= (EVEN_TOLERANCE if tolerance else even_tolerances(keys))).all()
     assert colour_codes(evened_keys(cell_keys(smooth))) < colour_codes(cell_keys(smooth)) / 4
     # Noise has hardly any neighbours within the tolerance: little to gain, nothing to lose.
     assert colour_codes(evened_keys(cell_keys(noise))) <= colour_codes(cell_keys(noise))

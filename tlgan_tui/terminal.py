@@ -25,10 +25,16 @@ COLORTERM is often missing and faces quantised to 256 colours posterise."""
 
 UPPER_HALF, LOWER_HALF, FULL_BLOCK = "▀", "▄", "█"
 EVEN_TOLERANCE = 4
-"""How far (of 255, in any channel) a colour written for a face may be from its pixel's, so
-that neighbouring cells share colours (evened_keys). A half block shows no difference of 4;
-each level more would save a tenth of the bytes again (3: 1.2x the bytes of 4), but the steps
-between runs (up to twice this) start to show as bands on smooth skin."""
+"""How far (of 255, in any channel) a colour written for a face may be from its pixel's where
+the face is smooth, so that neighbouring cells share colours (evened_keys). A half block shows
+no difference of 4; each level more would save a tenth of the bytes again (3: 1.2x the bytes of
+4), but the steps between runs (up to twice this) start to show as bands on smooth skin."""
+EVEN_TOLERANCE_BUSY = 8
+"""The same where the face is busy (hair, eyes, edges): there a cell may be off by up to half
+its largest step to a neighbouring pixel, and at most this. A step hides a difference of that
+size beside it; on faces of the default model this took a fifth off the bytes (9.9 bytes a cell
+instead of 12.2) and showed no band that the smooth tolerance alone did not (we looked at
+faces side by side, magnified). The same 8 everywhere: 8.0 bytes a cell, but bands on skin."""
 _CACHE_LIMIT = 1 << 15
 _new_tuple = tuple.__new__  # skips the named tuples' argument handling: thousands per frame
 _COLOR_CACHE: dict[int, Color] = {}
@@ -116,9 +122,29 @@ _CANNOT = np.int8(9)
 """The cost of a way a cell cannot be written (one colour for halves too far apart)."""
 
 
-def evened_keys(keys: np.ndarray, tolerance: int = EVEN_TOLERANCE) -> np.ndarray:
-    """Cell keys as they are best written: each colour within `tolerance` of the pixel's, chosen
-    so that a terminal needs as few colour codes as it can for them.
+def even_tolerances(keys: np.ndarray) -> np.ndarray:
+    """How far each cell's colours may be evened out (evened_keys), (rows, width) int16: half the
+    largest step (any channel) from either of its pixels to a pixel beside, above or below it,
+    within EVEN_TOLERANCE..EVEN_TOLERANCE_BUSY."""
+    rows, width = keys.shape
+    pixels = np.empty((rows * 2, width, 3), np.int16)
+    for half, shift in ((0, 24), (1, 0)):
+        for channel, channel_shift in enumerate((16, 8, 0)):
+            pixels[half::2, :, channel] = (keys >> (shift + channel_shift)) & 255
+    step = np.zeros(pixels.shape[:2], np.int16)
+    across = np.abs(np.diff(pixels, axis=1)).max(-1)
+    down = np.abs(np.diff(pixels, axis=0)).max(-1)
+    np.maximum(step[:, 1:], across, out=step[:, 1:])
+    np.maximum(step[:, :-1], across, out=step[:, :-1])
+    np.maximum(step[1:], down, out=step[1:])
+    np.maximum(step[:-1], down, out=step[:-1])
+    return np.clip(np.maximum(step[0::2], step[1::2]) // 2, EVEN_TOLERANCE, EVEN_TOLERANCE_BUSY)
+
+
+def evened_keys(keys: np.ndarray, tolerance: int | np.ndarray | None = None) -> np.ndarray:
+    """Cell keys as they are best written: each colour within `tolerance` of the pixel's (one
+    for all cells, or one per cell; by default even_tolerances'), chosen so that a terminal
+    needs as few colour codes as it can for them.
 
     A terminal keeps two colours in force, the foreground and the background, and a cell writes
     the codes only of a colour it needs that is not in force already (screen_output). A cell can
@@ -130,12 +156,18 @@ def evened_keys(keys: np.ndarray, tolerance: int = EVEN_TOLERANCE) -> np.ndarray
     needs fewest new colours (ties: the order above; a cell of one colour that needs a new colour
     either way gives it to the register used longer ago), and a run's colour is the middle of
     what all its cells allow. screen_output.render_segments makes the same choices from the
-    colours, so it writes just the codes planned here. On 92x92 faces of the default model, at a
-    tolerance of 4: 9-14 bytes a cell instead of 32-36 for the pixels (and 11-18 for aligned runs
-    of each half, the evening this replaced). The plan is a loop over the columns, all rows at
-    once: about 13 ms for a 92x92 face (the aligned runs took 2 ms), on the render thread.
+    colours, so it writes just the codes planned here. On 92x92 faces of the default model: 8-12
+    bytes a cell instead of 32-36 for the pixels (9-14 at a tolerance of 4 everywhere; 11-18 for
+    aligned runs of each half, the evening this replaced). The plan is a loop over the columns,
+    all rows at once: about 13 ms for a 92x92 face (the aligned runs took 2 ms), on the render
+    thread.
     """
     rows, width = keys.shape
+    if tolerance is None:
+        tolerance = even_tolerances(keys)
+    tolerance = np.asarray(tolerance, np.int16)
+    if tolerance.ndim:
+        tolerance = tolerance[..., None]  # the same for a cell's three channels
     channels = [((keys >> shift) & 255).astype(np.int16) for shift in (40, 32, 24, 16, 8, 0)]
     top, bottom = np.stack(channels[:3], -1), np.stack(channels[3:], -1)
     # What each cell allows, per column: boxes of colours (lowest, highest per channel) for its

@@ -37,7 +37,7 @@ from textual.widget import Widget
 from tlgan_tui.axes import AxisSet
 from tlgan_tui.latest import LatestWins
 from tlgan_tui.recipe import Recipe
-from tlgan_tui.terminal import EVEN_TOLERANCE, cell_errors, cell_keys, cells_for, changed_spans, evened_keys, key_lines, worst_cells
+from tlgan_tui.terminal import cell_errors, cell_keys, cells_for, changed_spans, evened_keys, key_lines, worst_cells
 from tlgan_tui.tui import screen_output
 from tlgan_tui.tui.terminal_link import PACE, TerminalLink
 
@@ -51,11 +51,11 @@ KEEP_AHEAD = 4
 VISIBLE = 10
 """Over a slow link, while faces change, a cell is sent again only when a channel of it changed
 by more than this (of 255): a step along an axis then sends 2-30 % of the cells."""
-CLOSE = EVEN_TOLERANCE
+CLOSE = 4
 """Once the face stays, the cells still further than this from it are sent: a difference of
 4/255 is not seen in half blocks, and sending every cell that differs at all costs as much as a
-whole frame (nearly every cell differs a little). Never below the evening's tolerance: cells
-evened out that far would be sent again and again."""
+whole frame (nearly every cell differs a little). A cell that shows what the frame draws there
+is done, however far its colours were evened out (terminal.evened_keys)."""
 SPAN_GAP = 4
 """Changed cells this close are sent as one run (a cursor move costs about as much)."""
 FULL_FRAME_BUDGET = 0.04
@@ -425,6 +425,7 @@ class FacePreview(Widget):
             self.refresh()
             return frame.keys.size if frame.keys is not None else width * height
         errors = cell_errors(shown, frame.keys)
+        errors[shown == frame.cells_drawn] = 0  # as near as this frame draws it
         if threshold < VISIBLE:
             # A face that stays gets every visibly wrong cell in this flight, whatever the
             # budget: sending them over several would cost a round trip each.
