@@ -168,7 +168,7 @@ def test_over_a_slow_link_a_near_face_sends_only_the_cells_that_changed_visibly_
         assert 0 < visible.sum() < 0.8 * visible.size  # a step changes part of the face visibly
         assert (first >= visible).all()  # those cells are sent
         assert first.mean() < 0.8  # and not the whole face
-        clock[0] += 0.07  # past REST_AFTER: the face stays
+        clock[0] += preview_module.REST_AFTER + 0.01  # the face stays
         terminal.answer()  # nothing newer comes: the cells left visibly different follow
         assert await wait_for(lambda: terminal.questions == 3, 2)
         rest = written.take()
@@ -191,7 +191,7 @@ def test_over_a_very_slow_link_a_frame_sends_the_worst_cells_first_and_the_scree
 
         async def carried(cells: int) -> None:
             """The terminal has drawn `cells` cells: the round trip the link took for them."""
-            clock[0] += 0.01 + cells / rate
+            clock[0] += 0.03 + cells / rate  # a round trip of 30 ms, and the cells
             terminal.answer()
             await pilot.pause()
 

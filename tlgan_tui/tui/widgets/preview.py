@@ -65,9 +65,11 @@ pause can run well ahead of what the link carries for long (a shaper's burst, bu
 preview that flips between the two sends whole frames into a slow link and draws faces anew."""
 MOVING_SECONDS = 0.06
 """Link time a frame may take while faces change: with the round trip, about 10 faces a second."""
-REST_AFTER = 0.06
-"""Seconds without a new face asked for before the face counts as staying (a held key repeats
-every 25-50 ms)."""
+REST_AFTER = 0.08
+"""Seconds without a new face asked for before the face counts as staying. A held key repeats
+every 25-50 ms, but over a slow link the keys arrive bunched, and a step to the next axis leaves
+two repeats between faces: at 0.06 s, one or two faces of a key held for 3 s at 1 Mbit/s were
+taken as staying and sent whole, holding the link (and the keys behind it) for 0.4 s."""
 REST_SECONDS = 0.08
 """Link time for the cells still off once the face stays, the worst first."""
 SETTLE_LIMIT = 0.25
