@@ -191,7 +191,7 @@ def test_over_a_very_slow_link_a_frame_sends_the_worst_cells_first_and_the_scree
 
         async def carried(cells: int) -> None:
             """The terminal has drawn `cells` cells: the round trip the link took for them."""
-            clock[0] += 0.03 + cells / rate  # a round trip of 30 ms, and the cells
+            clock[0] += 0.01 + cells / rate
             terminal.answer()
             await pilot.pause()
 
@@ -207,7 +207,8 @@ def test_over_a_very_slow_link_a_frame_sends_the_worst_cells_first_and_the_scree
         assert first[errors >= np.sort(errors.ravel())[-50]].all()  # the worst cells first
         assert first.sum() < 3 * rate * MOVING_SECONDS  # as many as the link carries in MOVING_SECONDS, and the cells between
         shown = np.where(first, after.keys, before.keys)
-        await carried(first.sum())  # nothing newer comes: the cells still off follow
+        await carried(first.sum())
+        clock[0] += preview_module.REST_AFTER  # nothing newer comes: the face stays, the cells still off follow
         asked = 2
         while await wait_for(lambda: terminal.questions > asked, 2):
             asked = terminal.questions

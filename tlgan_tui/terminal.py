@@ -122,15 +122,23 @@ _CANNOT = np.int8(9)
 """The cost of a way a cell cannot be written (one colour for halves too far apart)."""
 
 
+def _halves(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell keys -> their upper and lower pixels, each (rows, width, 3) int16 RGB."""
+    channels = [((keys >> shift) & 255).astype(np.int16) for shift in (40, 32, 24, 16, 8, 0)]
+    return np.stack(channels[:3], -1), np.stack(channels[3:], -1)
+
+
 def even_tolerances(keys: np.ndarray) -> np.ndarray:
     """How far each cell's colours may be evened out (evened_keys), (rows, width) int16: half the
     largest step (any channel) from either of its pixels to a pixel beside, above or below it,
     within EVEN_TOLERANCE..EVEN_TOLERANCE_BUSY."""
-    rows, width = keys.shape
+    return _tolerances(*_halves(keys))
+
+
+def _tolerances(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    rows, width, _ = top.shape
     pixels = np.empty((rows * 2, width, 3), np.int16)
-    for half, shift in ((0, 24), (1, 0)):
-        for channel, channel_shift in enumerate((16, 8, 0)):
-            pixels[half::2, :, channel] = (keys >> (shift + channel_shift)) & 255
+    pixels[0::2], pixels[1::2] = top, bottom
     step = np.zeros(pixels.shape[:2], np.int16)
     across = np.abs(np.diff(pixels, axis=1)).max(-1)
     down = np.abs(np.diff(pixels, axis=0)).max(-1)
@@ -163,13 +171,10 @@ def evened_keys(keys: np.ndarray, tolerance: int | np.ndarray | None = None) -> 
     thread.
     """
     rows, width = keys.shape
-    if tolerance is None:
-        tolerance = even_tolerances(keys)
-    tolerance = np.asarray(tolerance, np.int16)
+    top, bottom = _halves(keys)
+    tolerance = np.asarray(_tolerances(top, bottom) if tolerance is None else tolerance, np.int16)
     if tolerance.ndim:
         tolerance = tolerance[..., None]  # the same for a cell's three channels
-    channels = [((keys >> shift) & 255).astype(np.int16) for shift in (40, 32, 24, 16, 8, 0)]
-    top, bottom = np.stack(channels[:3], -1), np.stack(channels[3:], -1)
     # What each cell allows, per column: boxes of colours (lowest, highest per channel) for its
     # upper half, its lower half, both at once (a cell of one colour), and anything (a register
     # the cell leaves alone).
